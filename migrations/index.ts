@@ -1,0 +1,14 @@
+import type { Knex } from 'knex';
+import * as m001 from './20261125_001_core';
+
+/**
+ * The migrations in order. Listed explicitly rather than globbed from disk so the same list works
+ * under tsx, jest and compiled JavaScript alike. Add a new file here when you add one.
+ */
+const all: Array<[string, Knex.Migration]> = [['20261125_001_core', m001]];
+
+export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {
+  getMigrations: async () => all,
+  getMigrationName: ([name]) => name,
+  getMigration: async ([, migration]) => migration,
+};

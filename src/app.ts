@@ -1,0 +1,30 @@
+import express, { type Express } from 'express';
+import type { Runtime } from './runtime';
+import { ussdRouter } from './channels/ussd/router';
+import { errorHandler } from './http/errors';
+
+/** The HTTP surface. Built from a runtime, not started: supertest calls it directly. */
+export function createApp(rt: Runtime): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', true);
+
+  app.get('/healthz', (_req, res) => void res.type('text/plain').send('ok'));
+  app.get('/readyz', async (_req, res) => {
+    const check = async (fn: () => Promise<unknown>) => {
+      try {
+        await Promise.race([fn(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000))]);
+        return 'ok';
+      } catch {
+        return 'down';
+      }
+    };
+    const [postgres, redis] = await Promise.all([check(() => rt.db.raw('select 1')), check(() => rt.redis.ping())]);
+    res.status(postgres === 'ok' && redis === 'ok' ? 200 : 503).json({ postgres, redis });
+  });
+
+  app.use('/ussd', ussdRouter({ engine: rt.engine, db: rt.db, logger: rt.logger, webhookSecret: rt.config.WEBHOOK_SECRET }));
+  app.use((_req, res) => void res.status(404).type('text/plain').send('not found'));
+  app.use(errorHandler(rt.logger));
+  return app;
+}

@@ -1,0 +1,62 @@
+import express, { Router } from 'express';
+import { z } from 'zod';
+import type { UssdEngine } from '../../engine/engine';
+import type { Db } from '../../db';
+import type { Logger } from '../../log';
+import { requireForm, requireToken } from '../../http/errors';
+
+/** AT's USSD callback. Limits are generous for real traffic and tight for abuse. */
+const hopSchema = z.object({
+  sessionId: z.string().min(1).max(128),
+  serviceCode: z.string().min(1).max(64),
+  phoneNumber: z.string().regex(/^\+\d{9,15}$/, 'phoneNumber must be E.164, e.g. +254712345678'),
+  networkCode: z.string().regex(/^\d{0,8}$/, 'networkCode must be digits').default(''),
+  text: z.string().max(1024, 'text over 1 KB'),
+});
+
+/** AT's end-of-session notification (fields as in shared africastalking notes §1.6). */
+const eventSchema = z.object({
+  sessionId: z.string().min(1).max(128),
+  status: z.string().min(1).max(32),
+  durationInMillis: z.coerce.number().int().nonnegative().optional(),
+  hopsCount: z.coerce.number().int().nonnegative().optional(),
+  networkCode: z.string().max(8).optional(),
+  errorMessage: z.string().max(500).optional(),
+});
+
+function firstProblem(error: z.ZodError): string {
+  const issue = error.issues[0];
+  return issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid body';
+}
+
+export function ussdRouter(deps: { engine: UssdEngine; db: Db; logger: Logger; webhookSecret: string }): Router {
+  const router = Router();
+  const form = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 20 });
+  router.use(requireToken(deps.webhookSecret));
+
+  router.post('/', requireForm, form, async (req, res) => {
+    const parsed = hopSchema.safeParse(req.body ?? {});
+    if (!parsed.success) return void res.status(400).type('text/plain').send(`bad request: ${firstProblem(parsed.error)}`);
+    const { sessionId, phoneNumber, text, serviceCode, networkCode } = parsed.data;
+    const body = await deps.engine.hop({ sessionId, phone: phoneNumber, text, serviceCode, networkCode });
+    res.status(200).type('text/plain').send(body);
+  });
+
+  router.post('/events', requireForm, form, async (req, res) => {
+    const parsed = eventSchema.safeParse(req.body ?? {});
+    if (!parsed.success) return void res.status(400).type('text/plain').send(`bad request: ${firstProblem(parsed.error)}`);
+    const e = parsed.data;
+    // An Incomplete session keeps its resume pointer (it expires by itself); nothing to undo here.
+    await deps.db('ussd_events').insert({
+      session_id: e.sessionId,
+      status: e.status,
+      duration_ms: e.durationInMillis ?? null,
+      hops: e.hopsCount ?? null,
+      network_code: e.networkCode ?? null,
+      error_message: e.errorMessage ?? null,
+    });
+    deps.logger.info('ussd session ended', { sessionId: e.sessionId, status: e.status, hops: e.hopsCount });
+    res.status(200).type('text/plain').send('OK');
+  });
+  return router;
+}

@@ -1,0 +1,37 @@
+import { z } from 'zod';
+
+/**
+ * Every setting Simu reads, validated once at start. A bad value stops the process with a
+ * message naming the variable, rather than failing later in the middle of a citizen's session.
+ * Defaults are the dev defaults: local PostgreSQL and Redis, the fake Africa's Talking server.
+ */
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/simu'),
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  /** Prefix for every Redis key, so several gateways (or test runs) can share one Redis. */
+  REDIS_PREFIX: z.string().default('simu:'),
+  WEBHOOK_SECRET: z.string().min(16, 'WEBHOOK_SECRET must be at least 16 characters'),
+  ID_HASH_KEY: z.string().min(16, 'ID_HASH_KEY must be at least 16 characters'),
+  USSD_SCREEN_LIMIT: z.coerce.number().int().min(60).max(182).default(160),
+  USSD_HOP_DEADLINE_MS: z.coerce.number().int().min(100).max(10000).default(2000),
+  SESSION_TTL_S: z.coerce.number().int().min(30).max(3600).default(180),
+  /** How long after a dropped session a redial is offered "Continue". */
+  RESUME_TTL_S: z.coerce.number().int().min(30).max(3600).default(300),
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
+  /** The short code shown in help texts and printed at start. */
+  USSD_CODE: z.string().default('*384*2222#'),
+});
+
+export type Config = z.infer<typeof schema>;
+
+/** Reads the environment (or any record, for tests) into a validated Config; throws one readable error. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,28 @@
+import { loadConfig } from '../config';
+import { createDb, ensureDatabase, migrate } from './index';
+import { seedDemoData } from './seed';
+import { BlindIndex } from '../services/blind-index';
+
+/** `npm run migrate` and `npm run seed` (the seed migrates first). Same dev defaults as `npm start`. */
+async function run(command: string | undefined): Promise<void> {
+  const env = { ...process.env };
+  if (env.NODE_ENV !== 'production') {
+    env.WEBHOOK_SECRET ??= 'dev-webhook-secret-not-for-production';
+    env.ID_HASH_KEY ??= 'dev-id-hash-key-not-for-production';
+  }
+  const config = loadConfig(env);
+  await ensureDatabase(config.DATABASE_URL);
+  const db = createDb(config.DATABASE_URL);
+  try {
+    await migrate(db);
+    if (command === 'seed') console.log('seeded', await seedDemoData(db, new BlindIndex(config.ID_HASH_KEY)));
+    else console.log('migrated');
+  } finally {
+    await db.destroy();
+  }
+}
+
+run(process.argv[2]).catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

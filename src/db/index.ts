@@ -1,0 +1,36 @@
+import knexFactory, { type Knex } from 'knex';
+import { Client } from 'pg';
+import { migrationSource } from '../../migrations';
+
+export type Db = Knex;
+
+/** A knex pool. Short statement and connect timeouts: a USSD hop cannot wait for a stuck database. */
+export function createDb(url: string, opts: { poolMax?: number } = {}): Db {
+  return knexFactory({
+    client: 'pg',
+    connection: { connectionString: url, connectionTimeoutMillis: 2000, statement_timeout: 5000 },
+    pool: { min: 0, max: opts.poolMax ?? 10 },
+    acquireConnectionTimeout: 3000,
+  });
+}
+
+/** Creates the database named in `url` if it does not exist (a fresh machine has only `postgres`). */
+export async function ensureDatabase(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.slice(1));
+  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`unsupported database name: ${name}`);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new Client({ connectionString: admin.toString(), connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (found.rowCount === 0) await client.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function migrate(db: Db): Promise<void> {
+  await db.migrate.latest({ migrationSource });
+}

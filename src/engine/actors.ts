@@ -1,0 +1,18 @@
+import { fromPromise, type AnyActorLogic } from 'xstate';
+import type { Lang } from '../../flows/types';
+import type { Services } from '../services';
+import { currentHop } from './hop-context';
+
+/**
+ * The real implementations of the actors that flows declare in `setup({ actors })`. Each reads the
+ * dialling phone from the hop it runs in (see hop-context.ts), never from the flow's context.
+ */
+export function flowActors(s: Services): Record<string, AnyActorLogic> {
+  return {
+    saveLanguage: fromPromise<void, { lang: Lang }>(({ input }) => s.preferences.setLanguage(currentHop().phone, input.lang)),
+    listMyApplications: fromPromise(() => s.applications.listByPhone(currentHop().phone)),
+    lookupApplication: fromPromise(({ input }: { input: { reference: string } }) => s.applications.lookup(input.reference, currentHop().phone)),
+    verifyApplication: fromPromise(({ input }: { input: { reference: string; idNumber: string } }) => s.applications.verify(input.reference, input.idNumber)),
+    verifyPhoneHolder: fromPromise(({ input }: { input: { idNumber: string } }) => s.citizens.isPhoneHolder(currentHop().phone, input.idNumber)),
+  };
+}

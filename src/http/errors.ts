@@ -1,0 +1,32 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { timingSafeEqual } from 'node:crypto';
+import type { Logger } from '../log';
+
+/** Webhooks carry the shared secret as `?token=` (AT signs nothing; see shared africastalking notes §4). */
+export function requireToken(secret: string): RequestHandler {
+  const expected = Buffer.from(secret);
+  return (req, res, next) => {
+    const given = Buffer.from(typeof req.query.token === 'string' ? req.query.token : '');
+    if (given.length === expected.length && timingSafeEqual(given, expected)) return next();
+    res.status(401).type('text/plain').send('unauthorized');
+  };
+}
+
+/** Only AT's form encoding is accepted: a JSON body is a misconfigured caller, told so in one line. */
+export const requireForm: RequestHandler = (req, res, next) => {
+  if (req.is('application/x-www-form-urlencoded')) return next();
+  res.status(400).type('text/plain').send('expected application/x-www-form-urlencoded');
+};
+
+/**
+ * The last middleware. A body that cannot be parsed is the caller's mistake: 400 with one line.
+ * Anything else is ours: 500 with no detail (the log has it). Never a stack trace on the wire.
+ */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (status === 500) logger.error('request failed', { path: req.path, error: err instanceof Error ? err.message : String(err) });
+    else logger.warn('bad request', { path: req.path, error: err?.type ?? String(err?.message ?? err) });
+    res.status(status).type('text/plain').send(status === 500 ? 'internal error' : `bad request: ${err?.type ?? 'malformed body'}`);
+  };
+}

@@ -1,0 +1,47 @@
+import winston from 'winston';
+
+/**
+ * Redaction for every log line. An ID number reveals a person's whole identity and a phone number
+ * is nearly as bad, so neither may reach a log in full, whatever field or message it hides in.
+ *
+ * - Kenyan phone numbers (+2547…, 2547…, 07…, 01…) become `+2547****5678` (first 5, last 4 digits kept).
+ * - Any other run of 7 to 10 digits (the length of an ID number) becomes `[id]`.
+ * Longer runs (13-digit application references, message ids) are left alone: they identify no person.
+ */
+const PHONE = /(?<!\d)(?:\+?254|0)([17]\d{8})(?!\d)/g;
+const ID_LIKE = /(?<![\d*])\d{7,10}(?!\d)/g;
+
+export function redact(text: string): string {
+  return text
+    .replace(PHONE, (_m, rest: string) => `+254${rest.slice(0, 1)}****${rest.slice(-4)}`)
+    .replace(ID_LIKE, '[id]');
+}
+
+function redactValue(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return redact(value);
+  if (typeof value === 'number' && Number.isInteger(value)) return redact(String(value)) === String(value) ? value : '[id]';
+  if (depth > 5 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) return { name: value.name, message: redact(value.message) };
+  if (Array.isArray(value)) return value.map((v) => redactValue(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = redactValue(v, depth + 1);
+  return out;
+}
+
+const redactFormat = winston.format((info) => {
+  for (const key of Object.keys(info)) {
+    (info as Record<string, unknown>)[key] = redactValue((info as Record<string, unknown>)[key]);
+  }
+  return info;
+});
+
+export type Logger = winston.Logger;
+
+/** JSON logs on stdout, redacted. `sink` lets a test capture exactly what would be written. */
+export function createLogger(level: string, sink?: NodeJS.WritableStream): Logger {
+  return winston.createLogger({
+    level,
+    format: winston.format.combine(winston.format.errors({ stack: false }), redactFormat(), winston.format.timestamp(), winston.format.json()),
+    transports: [sink ? new winston.transports.Stream({ stream: sink }) : new winston.transports.Console()],
+  });
+}

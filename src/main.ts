@@ -1,0 +1,56 @@
+import type { Server } from 'node:http';
+import { loadConfig } from './config';
+import { ensureDatabase, migrate } from './db';
+import { seedDemoData } from './db/seed';
+import { createRuntime } from './runtime';
+import { createApp } from './app';
+
+/**
+ * `npm start`: the gateway with demo data on a fresh machine that runs only PostgreSQL and Redis.
+ * Creates the database if missing, migrates, loads the demo data (idempotent), listens, and prints
+ * the callback URL for AT's dashboard. Outside production, missing secrets get loud dev defaults.
+ */
+async function main(): Promise<void> {
+  const env = { ...process.env };
+  const production = env.NODE_ENV === 'production';
+  if (!production) {
+    env.WEBHOOK_SECRET ??= 'dev-webhook-secret-not-for-production';
+    env.ID_HASH_KEY ??= 'dev-id-hash-key-not-for-production';
+  }
+  const config = loadConfig(env);
+  await ensureDatabase(config.DATABASE_URL);
+  const rt = await createRuntime(config);
+  await migrate(rt.db);
+  if (!production || env.SEED_DEMO === '1') {
+    const seeded = await seedDemoData(rt.db, rt.services.blind);
+    rt.logger.info('demo data loaded', seeded);
+  }
+  const app = createApp(rt);
+  const server: Server = app.listen(config.PORT, () => {
+    const base = `http://127.0.0.1:${config.PORT}`;
+    const lines = [
+      '',
+      `Simu is listening on ${base}`,
+      `  USSD callback (paste into AT's dashboard):  ${base}/ussd?token=${config.WEBHOOK_SECRET}`,
+      `  USSD end-of-session notifications:           ${base}/ussd/events?token=${config.WEBHOOK_SECRET}`,
+      `  Health: ${base}/healthz   Ready: ${base}/readyz`,
+      `  Dial it from a terminal phone:  npm run simulate -- --phone +254712345678`,
+      production ? '' : '  (dev secrets in use: set WEBHOOK_SECRET and ID_HASH_KEY for anything real)',
+      '',
+    ];
+    process.stdout.write(lines.join('\n') + '\n');
+  });
+
+  const shutdown = (signal: string) => {
+    rt.logger.info('shutting down', { signal });
+    server.close(() => void rt.close().then(() => process.exit(0)));
+    setTimeout(() => process.exit(1), 5000).unref();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`Simu could not start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,50 @@
+import { Redis } from 'ioredis';
+import type { Config } from './config';
+import { createDb, type Db } from './db';
+import { createLogger, type Logger } from './log';
+import { createServices, type Services } from './services';
+import { SessionStore } from './engine/session-store';
+import { UssdEngine } from './engine/engine';
+import { flowActors } from './engine/actors';
+
+/** Everything the app needs, built once from config. `createApp(runtime)` serves it; tests build their own. */
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  db: Db;
+  redis: Redis;
+  services: Services;
+  engine: UssdEngine;
+  close(): Promise<void>;
+}
+
+export function createRedis(url: string): Redis {
+  // Fail fast when Redis is away instead of queueing commands: a USSD hop has two seconds.
+  return new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+}
+
+export async function createRuntime(config: Config, opts: { logger?: Logger } = {}): Promise<Runtime> {
+  const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
+  const db = createDb(config.DATABASE_URL);
+  const redis = createRedis(config.REDIS_URL);
+  redis.on('error', (err) => logger.warn('redis error', { error: err.message }));
+  await redis.connect();
+  const services = createServices(db, config.ID_HASH_KEY);
+  const store = new SessionStore(redis, config.REDIS_PREFIX, config.SESSION_TTL_S, config.RESUME_TTL_S);
+  const engine = new UssdEngine({
+    store,
+    blind: services.blind,
+    savedLanguage: (phone) => services.preferences.language(phone),
+    actors: flowActors(services),
+    logger,
+    screenLimit: config.USSD_SCREEN_LIMIT,
+    hopDeadlineMs: config.USSD_HOP_DEADLINE_MS,
+  });
+  return {
+    config, logger, db, redis, services, engine,
+    async close() {
+      redis.disconnect();
+      await db.destroy();
+    },
+  };
+}
