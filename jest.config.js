@@ -7,6 +7,4 @@ module.exports = {
   globalSetup: '<rootDir>/test/helpers/global-setup.ts',
   globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
   testTimeout: 30000,
-  // ts-jest type-checks each file in isolation; the full type check is `npm run typecheck`.
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
 };

@@ -1,11 +1,15 @@
 import type { Knex } from 'knex';
 import * as m001 from './20261125_001_core';
+import * as m002 from './20261125_002_sms_outbound';
 
 /**
  * The migrations in order. Listed explicitly rather than globbed from disk so the same list works
  * under tsx, jest and compiled JavaScript alike. Add a new file here when you add one.
  */
-const all: Array<[string, Knex.Migration]> = [['20261125_001_core', m001]];
+const all: Array<[string, Knex.Migration]> = [
+  ['20261125_001_core', m001],
+  ['20261125_002_sms_outbound', m002],
+];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {
   getMigrations: async () => all,

@@ -1,13 +1,32 @@
-import { en, type MessageKey } from './en';
-import { sw } from './sw';
 import type { Lang, Msg, Param } from '../../flows/types';
+import * as common from './common';
+import * as status from './status';
 
-export type { MessageKey } from './en';
+/**
+ * The language catalogues: one module per area, each with `en` and `sw` side by side. A new area
+ * (a new flow's screens) is one new module added to `modules` below.
+ */
+const modules = [common, status] as const;
 
-const catalogues: Record<Lang, Record<MessageKey, string>> = { en, sw };
+type Module = (typeof modules)[number];
+type KeysOf<M> = M extends { en: infer E } ? keyof E : never;
+export type MessageKey = KeysOf<Module>;
+
+function merge(lang: Lang): Record<MessageKey, string> {
+  const out: Record<string, string> = {};
+  for (const m of modules) {
+    for (const [k, v] of Object.entries(m[lang])) {
+      if (k in out) throw new Error(`catalogue key defined twice: ${k}`);
+      out[k] = v;
+    }
+  }
+  return out as Record<MessageKey, string>;
+}
+
+export const catalogues: Record<Lang, Record<MessageKey, string>> = { en: merge('en'), sw: merge('sw') };
 
 export function isMessageKey(key: string): key is MessageKey {
-  return Object.prototype.hasOwnProperty.call(en, key);
+  return Object.prototype.hasOwnProperty.call(catalogues.en, key);
 }
 
 /** One message in one language, with `{param}` filled in. A missing parameter is left visible, not blank. */

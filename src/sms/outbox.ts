@@ -1,0 +1,39 @@
+import type { Knex } from 'knex';
+
+export type SmsKind = 'login_code' | 'booking' | 'reminder' | 'alert' | 'reply' | 'consent' | 'notice';
+
+export interface OutboundSms {
+  to: string;
+  body: string;
+  kind: SmsKind;
+  /** Default true: a reply or a code the citizen asked for. Notifications and reminders pass false (STOP applies). */
+  essential?: boolean;
+  /** Not before this time (reminders). Default: now. */
+  sendAfter?: Date;
+  /** Enqueue at most once per key; a second enqueue with the same key is a no-op. */
+  dedupeKey?: string;
+  ref?: string;
+}
+
+/**
+ * Puts a message in the outbox. Call it with the transaction of the change that causes the
+ * message: they commit together, and the worker sends after the commit. Returns the row id, or
+ * null when `dedupeKey` was already used.
+ */
+export async function enqueueSms(db: Knex | Knex.Transaction, sms: OutboundSms): Promise<number | null> {
+  const rows = await db('sms_outbound')
+    .insert({
+      to_phone: sms.to,
+      body: sms.body,
+      kind: sms.kind,
+      essential: sms.essential ?? true,
+      next_attempt_at: sms.sendAfter ?? db.fn.now(),
+      dedupe_key: sms.dedupeKey ?? null,
+      ref: sms.ref ?? null,
+    })
+    .onConflict('dedupe_key')
+    .ignore()
+    .returning('id');
+  const row = rows[0] as { id: string | number } | undefined;
+  return row ? Number(row.id) : null;
+}

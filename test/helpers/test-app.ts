@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import { Client } from 'pg';
+import type { Express } from 'express';
+import { loadConfig, type Config } from '../../src/config';
+import { createRuntime, type Runtime } from '../../src/runtime';
+import { createApp } from '../../src/app';
+import { createLogger } from '../../src/log';
+import { TEST_ID_HASH_KEY, TEST_WEBHOOK_SECRET, adminUrl, databaseUrl, redisUrl } from './env';
+
+export interface TestApp {
+  app: Express;
+  rt: Runtime;
+  config: Config;
+  /** Every log line the app wrote, as JSON text. */
+  logs: () => string;
+  close(): Promise<void>;
+}
+
+/** A copy of the run's template database for one test file. Retries: Postgres refuses two copies of one template at once. */
+export async function createTestDatabase(): Promise<string> {
+  const runId = process.env.SIMU_TEST_RUN;
+  if (!runId) throw new Error('SIMU_TEST_RUN is not set: run the tests through jest (global setup)');
+  const name = `simu_test_${runId}_${randomBytes(4).toString('hex')}`;
+  const client = new Client({ connectionString: adminUrl() });
+  await client.connect();
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await client.query(`CREATE DATABASE "${name}" TEMPLATE "simu_test_${runId}_tpl"`);
+        return databaseUrl(name);
+      } catch (err) {
+        if (attempt > 50 || !/being accessed by other users/.test(String(err))) throw err;
+        await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
+      }
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** The real app over its own database copy and its own Redis key prefix. */
+export async function createTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+  const dbUrl = await createTestDatabase();
+  const prefix = `simu-test:${process.env.SIMU_TEST_RUN}:${randomBytes(4).toString('hex')}:`;
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: dbUrl,
+    REDIS_URL: redisUrl(),
+    REDIS_PREFIX: prefix,
+    WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+    ID_HASH_KEY: TEST_ID_HASH_KEY,
+    LOG_LEVEL: 'debug',
+    ...overrides,
+  });
+  const sink = new PassThrough();
+  const chunks: string[] = [];
+  sink.on('data', (c: Buffer) => chunks.push(c.toString()));
+  const rt = await createRuntime(config, { logger: createLogger(config.LOG_LEVEL, sink) });
+  const app = createApp(rt);
+  return {
+    app, rt, config,
+    logs: () => chunks.join(''),
+    async close() {
+      const keys = await rt.redis.keys(`${prefix}*`);
+      if (keys.length > 0) await rt.redis.del(...keys);
+      await rt.close();
+    },
+  };
+}
