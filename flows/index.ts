@@ -1,6 +1,7 @@
 import mainMenu from './main-menu';
 import language from './language';
 import checkStatus from './check-status';
+import resetCode from './reset-code';
 import type { FlowName } from './types';
 import type { AnyStateMachine } from 'xstate';
 
@@ -16,4 +17,5 @@ export const flows: Record<FlowName, FlowDefinition> = {
   'main-menu': mainMenu,
   language,
   'check-status': checkStatus,
+  'reset-code': resetCode,
 };

@@ -1,6 +1,7 @@
-import { setup } from 'xstate';
+import { assign, fromPromise, setup } from 'xstate';
 import type { FlowEvent, FlowInput, FlowOutput, FlowTag, Screen } from './types';
 import { chose, finalOutput, msg } from './lib';
+import type { UndeliveredCode } from './reset-code';
 
 /** The main menu. Its numbering is fixed: 1 status, 2 reset, 3 book, 4 my appointments, 5 language. */
 const menuScreen = (): Screen => ({
@@ -9,27 +10,59 @@ const menuScreen = (): Screen => ({
   items: [msg('main.status'), msg('main.reset'), msg('main.book'), msg('main.appointments'), msg('main.language')],
 });
 
+/** A login code whose SMS failed, shown before the menu (see flows/reset-code.ts). */
+type Ctx = { undelivered?: UndeliveredCode };
+
 export const mainMenu = setup({
   types: {
-    context: {} as Record<string, never>,
+    context: {} as Ctx,
     events: {} as FlowEvent,
     input: {} as FlowInput,
     output: {} as FlowOutput,
     tags: {} as FlowTag,
   },
+  actors: {
+    /** A still-valid login code of this phone whose SMS AT reported undelivered, or null. */
+    undeliveredCode: fromPromise<UndeliveredCode | null, Record<string, never>>(async () => {
+      throw new Error('undeliveredCode not provided');
+    }),
+  },
 }).createMachine({
   id: 'main-menu',
   context: {},
-  initial: 'menu',
+  initial: 'checking',
   output: finalOutput,
   states: {
+    // One journey across USSD and SMS: if the code's SMS failed, the next dial shows the code first.
+    checking: {
+      invoke: {
+        id: 'undeliveredCode',
+        src: 'undeliveredCode',
+        input: {},
+        onDone: [
+          { guard: ({ event }) => event.output !== null, target: 'undelivered', actions: assign({ undelivered: ({ event }) => event.output ?? undefined }) },
+          { target: 'menu' },
+        ],
+      },
+    },
+    undelivered: {
+      tags: 'prompt',
+      meta: {
+        screen: (ctx: Ctx): Screen => ({
+          nav: 'none',
+          lines: [msg('notice.undelivered_code', { code: ctx.undelivered?.code ?? '', until: ctx.undelivered?.validUntil ?? '' })],
+          items: [msg('notice.continue')],
+        }),
+      },
+      on: { INPUT: { guard: ({ event }) => chose(event.value, 1), target: 'menu', actions: assign({ undelivered: undefined }) } },
+    },
     menu: {
       tags: 'prompt',
       meta: { screen: menuScreen },
       on: {
         INPUT: [
           { guard: ({ event }) => chose(event.value, 1), target: 'toStatus' },
-          { guard: ({ event }) => chose(event.value, 2), target: 'comingSoon' },
+          { guard: ({ event }) => chose(event.value, 2), target: 'toReset' },
           { guard: ({ event }) => chose(event.value, 3), target: 'comingSoon' },
           { guard: ({ event }) => chose(event.value, 4), target: 'comingSoon' },
           { guard: ({ event }) => chose(event.value, 5), target: 'toLanguage' },
@@ -37,9 +70,10 @@ export const mainMenu = setup({
       },
     },
     toStatus: { type: 'final', output: { goto: 'check-status' } },
+    toReset: { type: 'final', output: { goto: 'reset-code' } },
     toLanguage: { type: 'final', output: { goto: 'language' } },
     comingSoon: { type: 'final', meta: { screen: (): Screen => ({ lines: [msg('main.coming_soon')] }) } },
   },
 });
 
-export default { name: 'main-menu', version: 1, machine: mainMenu } as const;
+export default { name: 'main-menu', version: 2, machine: mainMenu } as const;

@@ -32,7 +32,7 @@ export interface StateMeta {
 }
 
 /** Names of all flows: the engine moves between them when one finishes with `goto`. */
-export type FlowName = 'main-menu' | 'language' | 'check-status';
+export type FlowName = 'main-menu' | 'language' | 'check-status' | 'reset-code';
 
 /** What a flow hands back to the engine when it reaches a final state. */
 export interface FlowOutput {

@@ -11,6 +11,12 @@ import winston from 'winston';
 const PHONE = /(?<!\d)(?:\+?254|0)([17]\d{8})(?!\d)/g;
 const ID_LIKE = /(?<![\d*])\d{7,10}(?!\d)/g;
 
+/** `+254712345678` → `+2547****5678`: enough to recognise one's own number, not to call it. */
+export function maskPhone(msisdn: string): string {
+  const digits = msisdn.replace(/\D/g, '');
+  return digits.length < 9 ? '****' : `+${digits.slice(0, 4)}****${digits.slice(-4)}`;
+}
+
 export function redact(text: string): string {
   return text
     .replace(PHONE, (_m, rest: string) => `+254${rest.slice(0, 1)}****${rest.slice(-4)}`)

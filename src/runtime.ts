@@ -29,7 +29,7 @@ export async function createRuntime(config: Config, opts: { logger?: Logger } = 
   const redis = createRedis(config.REDIS_URL);
   redis.on('error', (err) => logger.warn('redis error', { error: err.message }));
   await redis.connect();
-  const services = createServices(db, config.ID_HASH_KEY);
+  const services = createServices({ db, redis, redisPrefix: config.REDIS_PREFIX, idHashKey: config.ID_HASH_KEY });
   const store = new SessionStore(redis, config.REDIS_PREFIX, config.SESSION_TTL_S, config.RESUME_TTL_S);
   const engine = new UssdEngine({
     store,

@@ -106,7 +106,8 @@ export class UssdEngine {
 
       const next: SessionRecord = {
         v: 1,
-        state: convo.flowState(),
+        // An ended session keeps only its last reply (for retries): its context may hold a login code.
+        state: end ? { ...convo.flowState(), snapshot: null } : convo.flowState(),
         lang: hop.lang,
         page: convo.page,
         ...(convo.finished ? { finished: true } : {}),

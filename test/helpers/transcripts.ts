@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
  *   > 1                                              <- type 1
  *   CON ...
  *   > !retry                                         <- re-send the last request unchanged
+ *   END Your code is {{code}}.                       <- {{name}}: a word that varies (a fresh code)
  *
  * Blank lines and lines starting with `#` (one hash) are ignored. Adding a case needs no code.
  */

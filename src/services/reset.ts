@@ -1,0 +1,145 @@
+import { randomInt } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Db } from '../db';
+import type { Lang } from '../../flows/types';
+import type { PrepareResult, ResetResult, UndeliveredCode } from '../../flows/reset-code';
+import { translate } from '../i18n';
+import { enqueueSms } from '../sms/outbox';
+import { audit } from './audit';
+import type { BlindIndex } from './blind-index';
+import type { Sealer } from './sealer';
+
+const CODE_VALID_MS = 10 * 60 * 1000;
+const DAY_S = 24 * 60 * 60;
+export const MAX_FAILED_PER_DAY = 3;
+export const MAX_RESETS_PER_DAY = 3;
+
+export interface ResetDeps {
+  db: Db;
+  redis: Redis;
+  redisPrefix: string;
+  blind: BlindIndex;
+  sealer: Sealer;
+  now?: () => Date;
+}
+
+/** "14:05" in Nairobi time. */
+export const nairobiTime = (d: Date): string =>
+  new Intl.DateTimeFormat('en-GB', { timeZone: 'Africa/Nairobi', hour: '2-digit', minute: '2-digit', hour12: false }).format(d);
+
+/**
+ * Resetting the e-Citizen login code from a phone. Three factors: the ID number and year of birth
+ * (knowledge) and the dialling phone, asserted by the mobile network (possession). All three must
+ * match; answers never reveal which one did not, nor whether an ID number exists. Failed attempts
+ * are limited per ID number and per phone, successful resets per account, each per 24 hours.
+ */
+export class ResetService {
+  private readonly failures: RateLimiterRedis;
+  private readonly resets: RateLimiterRedis;
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: ResetDeps) {
+    this.now = deps.now ?? (() => new Date());
+    this.failures = new RateLimiterRedis({ storeClient: deps.redis, keyPrefix: `${deps.redisPrefix}rl:reset-fail`, points: MAX_FAILED_PER_DAY, duration: DAY_S });
+    this.resets = new RateLimiterRedis({ storeClient: deps.redis, keyPrefix: `${deps.redisPrefix}rl:reset-ok`, points: MAX_RESETS_PER_DAY, duration: DAY_S });
+  }
+
+  private failureKeys(idRef: string, phone: string): string[] {
+    return [`id:${idRef}`, `ph:${this.deps.blind.phone(phone)}`];
+  }
+
+  private async lockedOut(keys: string[]): Promise<boolean> {
+    const states = await Promise.all(keys.map((k) => this.failures.get(k)));
+    return states.some((s) => s !== null && s.consumedPoints >= MAX_FAILED_PER_DAY);
+  }
+
+  private async recordFailure(keys: string[]): Promise<void> {
+    for (const k of keys) {
+      await this.failures.consume(k).catch((err: unknown) => {
+        if (!(err instanceof RateLimiterRes)) throw err; // already over the limit is fine; a Redis error is not
+      });
+    }
+  }
+
+  /** Step 1: the ID number becomes a blind-index reference the flow can carry (the number itself is dropped). */
+  async prepare(phone: string, idNumber: string, channel: 'ussd' | 'sms'): Promise<PrepareResult> {
+    const idRef = this.deps.blind.idNumber(idNumber);
+    if (await this.lockedOut(this.failureKeys(idRef, phone))) {
+      await audit(this.deps.db, { actorType: 'citizen', idHash: idRef, phone, channel, action: 'login_reset', outcome: 'locked' });
+      return { kind: 'locked' };
+    }
+    return { kind: 'ok', idRef };
+  }
+
+  /** Step 2: check the year of birth and the phone; issue a code when all match. */
+  async reset(phone: string, idRef: string, birthYear: number, channel: 'ussd' | 'sms', lang: Lang): Promise<ResetResult> {
+    const { db } = this.deps;
+    const keys = this.failureKeys(idRef, phone);
+    const log = (outcome: string, citizenId?: number) => audit(db, { actorType: 'citizen', citizenId: citizenId ?? null, idHash: idRef, phone, channel, action: 'login_reset', outcome });
+
+    if (await this.lockedOut(keys)) {
+      await log('locked');
+      return { kind: 'locked' };
+    }
+    const citizen = await db('citizens').where({ id_hash: idRef }).first('id', 'phone', db.raw('extract(year from birth_date)::int as birth_year'));
+    if (!citizen || Number(citizen.birth_year) !== birthYear) {
+      await this.recordFailure(keys);
+      await log('mismatch', citizen?.id);
+      return { kind: 'mismatch' };
+    }
+    if (citizen.phone !== phone) {
+      // The details are right but the phone is not the registered one: only a Huduma Centre can help.
+      await this.recordFailure(keys);
+      await log('wrong_phone', citizen.id);
+      return { kind: 'wrong_phone' };
+    }
+    try {
+      await this.resets.consume(`acct:${citizen.id}`);
+    } catch (err) {
+      if (!(err instanceof RateLimiterRes)) throw err;
+      await log('too_many_resets', citizen.id);
+      return { kind: 'too_many_resets' };
+    }
+
+    const now = this.now();
+    const expires = new Date(now.getTime() + CODE_VALID_MS);
+    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    const validUntil = nairobiTime(expires);
+    await db.transaction(async (trx) => {
+      // The old codes stop working, and their sealed copies go.
+      await trx('login_codes').where({ citizen_id: citizen.id }).whereNull('revoked_at').whereNull('used_at').update({ revoked_at: now, code_sealed: null });
+      const [row] = await trx('login_codes')
+        .insert({ citizen_id: citizen.id, code_hash: this.deps.blind.text(`code:${citizen.id}:${code}`), code_sealed: this.deps.sealer.seal(code), expires_at: expires, channel })
+        .returning('id');
+      const smsId = await enqueueSms(trx, { to: phone, body: translate(lang, { key: 'reset.sms', params: { code, until: validUntil } }), kind: 'login_code', essential: true, ref: `login_code:${row.id}` });
+      await trx('login_codes').where({ id: row.id }).update({ sms_id: smsId });
+      await trx('accounts').where({ citizen_id: citizen.id }).update({ login_state: 'ACTIVE', updated_at: now });
+      await audit(trx, { actorType: 'citizen', citizenId: citizen.id, idHash: idRef, phone, channel, action: 'login_reset', outcome: 'issued' });
+    });
+    return { kind: 'issued', code, validUntil };
+  }
+
+  /**
+   * A still-valid code whose SMS AT reported as failed, for this phone: shown once on the next dial
+   * (then its sealed copy is dropped), so a lost SMS never blocks the citizen.
+   */
+  async undeliveredCode(phone: string): Promise<UndeliveredCode | null> {
+    const { db } = this.deps;
+    const row = await db('login_codes as lc')
+      .join('citizens as c', 'c.id', 'lc.citizen_id')
+      .join('sms_outbound as s', 's.id', 'lc.sms_id')
+      .where('c.phone', phone)
+      .where('s.status', 'failed')
+      .where('lc.expires_at', '>', this.now())
+      .whereNull('lc.revoked_at')
+      .whereNull('lc.used_at')
+      .whereNull('lc.shown_again_at')
+      .whereNotNull('lc.code_sealed')
+      .orderBy('lc.id', 'desc')
+      .first('lc.id', 'lc.code_sealed', 'lc.expires_at');
+    if (!row) return null;
+    await db('login_codes').where({ id: row.id }).update({ shown_again_at: this.now(), code_sealed: null });
+    return { code: this.deps.sealer.open(row.code_sealed), validUntil: nairobiTime(new Date(row.expires_at)) };
+  }
+}
