@@ -10,6 +10,8 @@ export interface RenderOptions {
   final: boolean;
   /** Shown first, e.g. "Invalid choice. Try again." from the engine. */
   notice?: Msg;
+  /** Over SMS, 00 ends the conversation rather than going home. Default: ussd. */
+  channel?: 'ussd' | 'sms';
 }
 
 /**
@@ -31,7 +33,7 @@ export function renderPages(screen: Screen, opts: RenderOptions): string[] {
     const f: string[] = [];
     if (!last) f.push(t({ key: 'nav.more' }));
     if (nav || !first) f.push(t({ key: 'nav.back' }));
-    if (nav) f.push(t({ key: 'nav.home' }));
+    if (nav) f.push(t({ key: opts.channel === 'sms' ? 'nav.end' : 'nav.home' }));
     return f;
   };
   return paginate([...head, ...items], footer, opts.limit);

@@ -11,6 +11,7 @@ export const en = {
   'nav.back': '0 Back',
   'nav.home': '00 Home',
   'nav.more': '98 More',
+  'nav.end': '00 End',
 
   'error.invalid_choice': 'Invalid choice. Try again.',
   'error.unavailable': 'Sorry, Simu is not available right now. Please try again in a few minutes.',
@@ -39,6 +40,7 @@ export const sw: Record<keyof typeof en, string> = {
   'nav.back': '0 Rudi',
   'nav.home': '00 Mwanzo',
   'nav.more': '98 Zaidi',
+  'nav.end': '00 Maliza',
 
   'error.invalid_choice': 'Chaguo si sahihi. Jaribu tena.',
   'error.unavailable': 'Samahani, Simu haipatikani kwa sasa. Tafadhali jaribu tena baada ya dakika chache.',
