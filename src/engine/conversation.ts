@@ -101,7 +101,7 @@ export class Conversation {
   }
 
   /** Rehydrates the session; false when it had to start again instead. */
-  restore(record: SessionRecord): boolean {
+  async restore(record: SessionRecord): Promise<boolean> {
     this.page = record.page;
     this.finished = record.finished ?? false;
     if (record.resumeOffer) {
@@ -109,14 +109,15 @@ export class Conversation {
       return true;
     }
     if (this.load(record.state)) return true;
-    this.startFresh();
+    await this.startFresh();
     return false;
   }
 
   /** Rehydrates a flow; false when the snapshot is from another version of the flow or cannot be read. */
   private load(state: FlowState): boolean {
     const def = flows[state.flow];
-    if (!def || def.version !== state.version) return false;
+    // No snapshot would silently start the flow over and feed it input meant for another screen.
+    if (!def || def.version !== state.version || typeof state.snapshot !== 'object' || state.snapshot === null) return false;
     const { actor, failure } = runInHop(this.hop, () => this.host.flows.start(state.flow, {}, state.snapshot));
     if (actor.getSnapshot().status === 'error') return false;
     this.flow = state.flow;
@@ -125,9 +126,12 @@ export class Conversation {
     return true;
   }
 
-  /** The citizen is started again politely (a deploy changed the flow under them). */
-  private startFresh(): void {
-    this.startFlow('main-menu');
+  /**
+   * The citizen is started again politely (a deploy changed the flow under them). Settled like any
+   * other start: the main menu may look something up before its first screen.
+   */
+  private async startFresh(): Promise<void> {
+    await this.switchTo('main-menu');
     this.notice = { key: 'session.restarted' };
   }
 
@@ -155,7 +159,8 @@ export class Conversation {
     const offer = this.resumeOffer as FlowState;
     if (input !== '1' && input !== '2') return void (this.notice = { key: 'error.invalid_choice' });
     this.resumeOffer = undefined;
-    if (input === '2' || !this.load(offer)) return this.switchTo('main-menu');
+    if (input === '2') return this.switchTo('main-menu');
+    if (!this.load(offer)) return this.startFresh();
     // A screen with personal data is not shown again to whoever holds the phone now.
     if (this.snapshot().hasTag('personal')) await this.send({ type: 'REVERIFY' });
   }
@@ -219,12 +224,18 @@ export class Conversation {
 
   /** The reply for AT. A final screen longer than one page is shown page by page before END. */
   render(): { reply: string; end: boolean } {
+    const { text, end } = this.renderText();
+    return { reply: `${end ? 'END' : 'CON'} ${text}`, end };
+  }
+
+  /** The current page's text, and whether it ends the conversation (the last page of a final screen). */
+  renderText(): { text: string; end: boolean } {
     const pages = this.pages();
     this.page = Math.min(this.page, pages.length - 1);
     const final = this.isFinal();
     const end = final && this.page === pages.length - 1;
     this.finished = final && !end;
-    return { reply: `${end ? 'END' : 'CON'} ${pages[this.page]}`, end };
+    return { text: pages[this.page] as string, end };
   }
 
   /** The state to persist. Taken once, then the actor is stopped (a snapshot taken after stop would not resume). */

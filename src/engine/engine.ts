@@ -79,7 +79,7 @@ export class UssdEngine implements ConversationHost {
       const convo = new Conversation(this, hop, known, deadline, signal);
       if (record) {
         // A snapshot from another version of its flow starts again at the main menu; the input was meant for the old screen.
-        if (convo.restore(record)) await convo.apply(this.newInput(record, req.text, req.sessionId));
+        if (await convo.restore(record)) await convo.apply(this.newInput(record, req.text, req.sessionId));
       } else {
         await convo.begin(req.text === '' ? [] : req.text.split('*'));
       }
