@@ -22,6 +22,20 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
   /** The short code shown in help texts and printed at start. */
   USSD_CODE: z.string().default('*384*2222#'),
+  /** Africa's Talking SMS (see README "Outbound SMS"). No AT_API_KEY outside production: the fake AT server. */
+  AT_USERNAME: z.string().min(1).default('sandbox'),
+  AT_API_KEY: z.string().min(1).optional(),
+  AT_SENDER_ID: z.string().min(1).max(11).optional(),
+  /** Base URL of AT's API; default from AT_USERNAME (sandbox or live host), or the fake AT server in dev. */
+  AT_API_URL: z.string().url().optional(),
+  AT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(10000),
+  /** Outbound SMS rate across all workers (a token bucket in Redis); 0 = unthrottled. */
+  SMS_MAX_PER_SECOND: z.coerce.number().min(0).max(10000).default(50),
+  /** `off`: this process does not send SMS (run `npm run worker` elsewhere). */
+  SMS_WORKER: z.enum(['on', 'off']).default('on'),
+  SMS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
+  /** Retry n waits about SMS_RETRY_BASE_MS·2^(n-1) (with jitter), at most 15 minutes. */
+  SMS_RETRY_BASE_MS: z.coerce.number().int().min(0).max(600000).default(5000),
 });
 
 export type Config = z.infer<typeof schema>;

@@ -1,0 +1,48 @@
+import express, { Router } from 'express';
+import { z } from 'zod';
+import type { Db } from '../../db';
+import type { Logger } from '../../log';
+import { requireForm, requireToken } from '../../http/errors';
+import { applyDeliveryReport } from '../../sms/delivery-reports';
+
+/**
+ * AT's delivery reports: `POST /sms/delivery?token=<WEBHOOK_SECRET>`, form fields
+ * id, status, phoneNumber, networkCode, failureReason, retryCount (shared/africastalking.md §2.4).
+ * Always 200 once the report is stored or found stale (AT retries anything else for ~10 minutes);
+ * 400 with one line when it is not a report at all.
+ */
+const reportSchema = z.object({
+  id: z.string().min(1).max(64),
+  status: z.string().regex(/^[A-Za-z]{1,32}$/, 'status must be a word, e.g. Success'),
+  phoneNumber: z.string().max(20).optional(),
+  networkCode: z.string().max(8).optional(),
+  failureReason: z.string().max(128).optional(),
+  retryCount: z.coerce.number().int().min(0).max(1000).optional(),
+});
+
+export function smsDeliveryRouter(deps: { db: Db; logger: Logger; webhookSecret: string }): Router {
+  const router = Router();
+  const form = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 20 });
+  router.use(requireToken(deps.webhookSecret));
+
+  router.post('/', requireForm, form, async (req, res) => {
+    const parsed = reportSchema.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return void res.status(400).type('text/plain').send(`bad request: ${issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid body'}`);
+    }
+    const r = parsed.data;
+    const outcome = await applyDeliveryReport(deps.db, {
+      id: r.id,
+      status: r.status,
+      phoneNumber: r.phoneNumber || undefined,
+      networkCode: r.networkCode || undefined,
+      failureReason: r.failureReason || undefined,
+      retryCount: r.retryCount,
+    });
+    const level = outcome === 'unmatched' ? 'warn' : 'debug';
+    deps.logger.log(level, 'sms delivery report', { messageId: r.id, status: r.status, outcome, failureReason: r.failureReason });
+    res.status(200).type('text/plain').send('OK');
+  });
+  return router;
+}
