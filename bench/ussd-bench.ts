@@ -1,0 +1,649 @@
+/**
+ * `npm run bench`: simulated citizens dialling the gateway as Africa's Talking relays them, against
+ * real Redis and PostgreSQL, and in the same run the same load against a minimal express app that
+ * answers `END ok` (the ceiling of the framework on this machine). Rounds are interleaved (ceiling,
+ * gateway, ceiling, gateway …) and medians reported, since the machine's speed drifts.
+ *
+ *   npm run bench -- [--concurrency 50] [--seconds 10] [--rounds 3] [--warmup 3] [--mine 0.3] [--profile DIR] [--compare DIR]
+ *
+ * With --profile the gateway's measured rounds are CPU-profiled (figures then include the profiler's cost).
+ *
+ * The gateway and the ceiling each run in a child process (this file with `--role gateway|ceiling`)
+ * on a loopback ephemeral port, so the load generator here does not share their event loop. The
+ * gateway gets its own database (simu_bench: migrated, demo data, plus one bench citizen per
+ * simulated phone) and its own Redis prefix, removed at the end.
+ *
+ * Each simulated citizen has its own phone (a copy of a demo citizen and their applications, with
+ * new references) and runs sessions back to back: "by number" (dial, 1, 2, reference, END) and a
+ * share of "My applications" (dial, 1, 1, pick, END; with 98 More for the citizen with 8). A session
+ * counts when its END shows the expected application; any other answer (an apology, a 5xx, a
+ * timeout, a wrong screen) is an error.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { cpus } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { stringify } from 'node:querystring';
+import { parseArgs } from 'node:util';
+import express from 'express';
+import { Redis } from 'ioredis';
+import demo from '../seeds/data/demo.json';
+import { loadConfig } from '../src/config';
+import { createDb, ensureDatabase, migrate, type Db } from '../src/db';
+import { seedDemoData } from '../src/db/seed';
+import { luhnValid } from '../src/domain/reference';
+import { catalogues } from '../src/i18n';
+import { BlindIndex } from '../src/services/blind-index';
+
+const SECRET = 'bench-webhook-secret-0123456789';
+const ID_HASH_KEY = 'bench-id-hash-key-0123456789';
+const HOP_TIMEOUT_MS = 15000;
+
+// ───────────────────────────── child processes ─────────────────────────────
+
+/** Tells the parent where this child listens. */
+function announce(port: number): void {
+  process.send?.({ port });
+}
+
+async function runGateway(): Promise<void> {
+  // --compare DIR: the same gateway from another checkout (its src/, this node_modules), for before/after in one run.
+  const src = process.env.BENCH_GATEWAY_SRC ? join(resolve(process.env.BENCH_GATEWAY_SRC), 'src') : join(__dirname, '..', 'src');
+  const { createRuntime } = (await import(join(src, 'runtime'))) as typeof import('../src/runtime');
+  const { createApp } = (await import(join(src, 'app'))) as typeof import('../src/app');
+  const config = loadConfig(process.env);
+  const rt = await createRuntime(config);
+  const server = createApp(rt).listen(0, '127.0.0.1', () => announce((server.address() as AddressInfo).port));
+  if (process.env.BENCH_PROFILE_DIR) await profileOnRequest(process.env.BENCH_PROFILE_DIR);
+  onStop(async () => {
+    server.closeAllConnections();
+    server.close();
+    await rt.close();
+  });
+}
+
+async function runCeiling(): Promise<void> {
+  const app = express();
+  app.disable('x-powered-by');
+  app.post('/ussd', (_req, res) => void res.status(200).type('text/plain').send('END ok'));
+  const server = app.listen(0, '127.0.0.1', () => announce((server.address() as AddressInfo).port));
+  onStop(async () => {
+    server.closeAllConnections();
+    server.close();
+  });
+}
+
+/**
+ * CPU profile of the measured gateway rounds only (not start-up, warm-up or the ceiling's rounds):
+ * the parent sends `profile:start` / `profile:stop <file>` around each gateway round.
+ */
+async function profileOnRequest(dir: string): Promise<void> {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 500 });
+  process.on('message', (m: unknown) => {
+    if (m === 'profile:start') void session.post('Profiler.start').then(() => process.send?.('profile:started'));
+    if (typeof m === 'string' && m.startsWith('profile:stop ')) {
+      void session.post('Profiler.stop').then(({ profile }) => {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, m.slice('profile:stop '.length)), JSON.stringify(profile));
+        process.send?.('profile:stopped');
+      });
+    }
+  });
+}
+
+/** Sends a message to a child and waits for its answer. */
+function ask(c: Child, message: string, answer: string): Promise<void> {
+  return new Promise((resolve) => {
+    const on = (m: unknown) => {
+      if (m !== answer) return;
+      c.proc.off('message', on);
+      resolve();
+    };
+    c.proc.on('message', on);
+    c.proc.send(message);
+  });
+}
+
+function onStop(close: () => Promise<void>): void {
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void close()
+      .catch(() => undefined)
+      .finally(() => process.exit(0));
+  };
+  process.on('disconnect', stop);
+  process.on('message', (m) => m === 'stop' && stop());
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+interface Child {
+  name: string;
+  proc: ChildProcess;
+  port: number;
+}
+
+function startChild(role: 'gateway' | 'ceiling', env: NodeJS.ProcessEnv): Promise<Child> {
+  const proc = fork(__filename, ['--role', role], { env, execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${role} did not start within 60 s`)), 60000);
+    proc.once('message', (m: { port?: number }) => {
+      clearTimeout(timer);
+      if (typeof m?.port === 'number') resolve({ name: role, proc, port: m.port });
+      else reject(new Error(`${role} sent ${JSON.stringify(m)}`));
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${role} exited with code ${code} before listening`));
+    });
+  });
+}
+
+function stopChild(c: Child): Promise<void> {
+  return new Promise((resolve) => {
+    if (c.proc.exitCode !== null) return resolve();
+    const kill = setTimeout(() => c.proc.kill('SIGKILL'), 10000);
+    c.proc.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    c.proc.send('stop');
+  });
+}
+
+/** CPU seconds a process has used so far (Linux /proc), or null elsewhere. */
+function cpuSeconds(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (100 Hz)
+  } catch {
+    return null;
+  }
+}
+
+/** Jiffies of the whole machine (all CPUs) from /proc/stat: busy (our work and everyone else's), steal, total. */
+function machineTicks(): { busy: number; steal: number; total: number } | null {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
+    return { busy: user + nice + system + irq + softirq, steal, total: user + nice + system + idle + iowait + irq + softirq + steal };
+  } catch {
+    return null;
+  }
+}
+
+// ───────────────────────────── bench citizens ─────────────────────────────
+
+interface BenchApp {
+  reference: string;
+  submittedOn: string;
+}
+
+interface BenchCitizen {
+  phone: string;
+  lang: 'en' | 'sw';
+  apps: BenchApp[];
+}
+
+function withCheckDigit(first12: string): string {
+  for (let d = 0; d <= 9; d++) if (luhnValid(first12 + d)) return first12 + d;
+  throw new Error('no check digit');
+}
+
+/**
+ * One citizen per simulated phone, each a copy of a demo citizen (taken in turn) with the same
+ * applications under new references: a phone used by one simulated citizen only, as in real life
+ * (two sessions of one phone at once would meet each other's resume offer).
+ */
+function benchCitizens(n: number): BenchCitizen[] {
+  const out: BenchCitizen[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = demo.citizens[i % demo.citizens.length]!;
+    const apps = demo.applications
+      .filter((a) => a.citizen === t.key)
+      .map((a) => ({ reference: withCheckDigit(a.reference.slice(0, 8) + String(5000 + i).padStart(4, '0')), submittedOn: a.submitted_on }));
+    out.push({ phone: `+25476${String(i).padStart(7, '0')}`, lang: t.language as 'en' | 'sw', apps });
+  }
+  return out;
+}
+
+async function seedBenchCitizens(db: Db, blind: BlindIndex, n: number): Promise<BenchCitizen[]> {
+  const list = benchCitizens(n);
+  await db.transaction(async (trx) => {
+    for (let i = 0; i < n; i++) {
+      const t = demo.citizens[i % demo.citizens.length]!;
+      const c = list[i]!;
+      const [row] = await trx('citizens')
+        .insert({ id_hash: blind.idNumber(`9${String(i).padStart(7, '0')}`), first_name: t.first_name, last_name: t.last_name, birth_date: t.birth_date, phone: c.phone })
+        .onConflict('id_hash').merge()
+        .returning('id');
+      await trx('preferences').insert({ phone_hash: blind.phone(c.phone), language: c.lang }).onConflict('phone_hash').merge();
+      const templates = demo.applications.filter((a) => a.citizen === t.key);
+      for (const [k, a] of templates.entries()) {
+        await trx('applications')
+          .insert({ reference: c.apps[k]!.reference, citizen_id: row.id, type: a.type, status: a.status, reason: a.reason, collection_centre: a.collection_centre, submitted_on: a.submitted_on })
+          .onConflict('reference').merge();
+      }
+    }
+  });
+  return list;
+}
+
+// ───────────────────────────── load generator ─────────────────────────────
+
+type Kind = 'number' | 'mine';
+
+interface Script {
+  kind: Kind;
+  inputs: string[];
+  /** The END must contain this. */
+  expect: RegExp;
+}
+
+function scriptFor(c: BenchCitizen, kind: Kind, rnd: number): Script {
+  if (kind === 'number') {
+    const app = c.apps[Math.floor(rnd * c.apps.length)]!;
+    return { kind, inputs: ['1', '2', app.reference], expect: new RegExp(app.reference) };
+  }
+  // "My applications", newest first; the citizen with 8 pages once with 98 and picks the 6th.
+  if (c.apps.length > 4) return { kind, inputs: ['1', '1', '98', '6'], expect: /\b\d{13}\b/ };
+  return { kind, inputs: ['1', '1', '1'], expect: /\b\d{13}\b/ };
+}
+
+const resumeOffer = [catalogues.en['resume.continue'], catalogues.sw['resume.continue']];
+
+interface RoundStats {
+  target: string;
+  hops: number;
+  sessions: number;
+  errors: number;
+  errorSamples: Map<string, number>;
+  resumeOffers: number;
+  latencies: number[];
+  seconds: number;
+  cpuChild: number | null;
+  cpuLoadgen: number;
+  /** Share of all the machine's CPUs busy during the round, and taken by the hypervisor (steal). */
+  machine: number | null;
+  steal: number | null;
+}
+
+function post(agent: http.Agent, port: number, path: string, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(HOP_TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${HOP_TIMEOUT_MS} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+interface LoadOptions {
+  concurrency: number;
+  seconds: number;
+  mine: number;
+  /** Safety bound on hops per round, whatever the speed. */
+  maxHops: number;
+}
+
+/**
+ * `concurrency` citizens, each running sessions back to back for `seconds`. Only hops answered
+ * inside the window count; a session under way when it closes is finished (uncounted) so that no
+ * phone is left with a dropped session for the next round. Validates answers for the gateway only:
+ * the ceiling answers `END ok` to everything, so there every hop is a whole "session".
+ */
+async function runLoad(target: Child, citizens: BenchCitizen[], o: LoadOptions, validate: boolean): Promise<RoundStats> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: o.concurrency, maxFreeSockets: o.concurrency });
+  const path = `/ussd?token=${SECRET}`;
+  const s: RoundStats = { target: target.name, hops: 0, sessions: 0, errors: 0, errorSamples: new Map(), resumeOffers: 0, latencies: [], seconds: o.seconds, cpuChild: null, cpuLoadgen: 0, machine: null, steal: null };
+  const fail = (why: string) => {
+    s.errors++;
+    const key = why.replace(/\d{6,}/g, '#').slice(0, 120);
+    s.errorSamples.set(key, (s.errorSamples.get(key) ?? 0) + 1);
+  };
+  const cpu0 = cpuSeconds(target.proc.pid);
+  const own0 = process.cpuUsage();
+  const m0 = machineTicks();
+  const start = performance.now();
+  const end = start + o.seconds * 1000;
+  let issued = 0;
+
+  const citizen = async (c: BenchCitizen, serviceCode: string) => {
+    while (performance.now() < end && issued < o.maxHops) {
+      const script = scriptFor(c, Math.random() < o.mine ? 'mine' : 'number', Math.random());
+      const sessionId = `ATUid_${randomBytes(16).toString('hex')}`;
+      const inputs: string[] = [];
+      const queue = [...script.inputs];
+      let ok = true;
+      let counted = true;
+      for (let step = 0; ok; step++) {
+        const body = stringify({ sessionId, serviceCode, phoneNumber: c.phone, networkCode: '63902', text: inputs.join('*') });
+        issued++;
+        const t0 = performance.now();
+        let res: { status: number; text: string };
+        try {
+          res = await post(agent, target.port, path, body);
+        } catch (err) {
+          fail(err instanceof Error ? err.message : String(err));
+          break;
+        }
+        const t1 = performance.now();
+        if (t1 <= end) {
+          s.hops++;
+          s.latencies.push(t1 - t0);
+        } else counted = false;
+        const last = queue.length === 0;
+        if (res.status !== 200) ok = (fail(`HTTP ${res.status}: ${res.text.slice(0, 80)}`), false);
+        else if (!validate) {
+          if (!res.text.startsWith('END ') && !res.text.startsWith('CON ')) ok = (fail(`not CON/END: ${res.text.slice(0, 40)}`), false);
+          else if (last) break;
+        } else if (step === 0 && resumeOffer.some((r) => res.text.includes(r))) {
+          // A dropped session of this phone (after an error): start again, as a citizen would.
+          s.resumeOffers++;
+          inputs.push('2');
+          continue;
+        } else if (last) {
+          if (!res.text.startsWith('END ') || !script.expect.test(res.text)) ok = (fail(`unexpected last screen (${script.kind}): ${res.text.slice(0, 80).replace(/\n/g, ' | ')}`), false);
+          break;
+        } else if (!res.text.startsWith('CON ')) ok = (fail(`expected CON (${script.kind}, hop ${step + 1}): ${res.text.slice(0, 80).replace(/\n/g, ' | ')}`), false);
+        if (ok) inputs.push(queue.shift() as string);
+      }
+      if (ok && counted) s.sessions++;
+    }
+  };
+  await Promise.all(citizens.slice(0, o.concurrency).map((c) => citizen(c, '*384*2222#')));
+  const cpu1 = cpuSeconds(target.proc.pid);
+  const own = process.cpuUsage(own0);
+  const m1 = machineTicks();
+  if (m0 && m1 && m1.total > m0.total) {
+    s.machine = (m1.busy - m0.busy) / (m1.total - m0.total);
+    s.steal = (m1.steal - m0.steal) / (m1.total - m0.total);
+  }
+  s.cpuChild = cpu0 !== null && cpu1 !== null ? (cpu1 - cpu0) / o.seconds : null;
+  s.cpuLoadgen = (own.user + own.system) / 1e6 / o.seconds;
+  agent.destroy();
+  return s;
+}
+
+// ───────────────────────────── figures ─────────────────────────────
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+interface Row {
+  label: string;
+  target: string;
+  hopsPerS: number;
+  sessionsPerS: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  cpuChild: number | null;
+  cpuLoadgen: number;
+  machine: number | null;
+  steal: number | null;
+}
+
+function toRow(label: string, s: RoundStats): Row {
+  const sorted = Float64Array.from(s.latencies).sort();
+  return {
+    label,
+    target: s.target,
+    hopsPerS: s.hops / s.seconds,
+    sessionsPerS: s.sessions / s.seconds,
+    p50: percentile(Array.from(sorted), 50),
+    p99: percentile(Array.from(sorted), 99),
+    errors: s.errors,
+    cpuChild: s.cpuChild,
+    cpuLoadgen: s.cpuLoadgen,
+    machine: s.machine,
+    steal: s.steal,
+  };
+}
+
+function table(rows: Row[]): string {
+  const head = ['round', 'target', 'hops/s', 'sessions/s', 'p50 ms', 'p99 ms', 'errors', 'server CPU', 'loadgen CPU', 'machine', 'steal'];
+  const pct = (x: number | null) => (x === null || !Number.isFinite(x) ? '-' : `${Math.round(x * 100)}%`);
+  const body = rows.map((r) => [
+    r.label, r.target, r.hopsPerS.toFixed(0), r.target === 'ceiling' ? '-' : r.sessionsPerS.toFixed(0),
+    r.p50.toFixed(1), r.p99.toFixed(1), String(r.errors), pct(r.cpuChild), pct(r.cpuLoadgen), pct(r.machine), pct(r.steal),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}
+
+// ───────────────────────────── Redis bytes per session ─────────────────────────────
+
+/**
+ * Runs one session of each kind alone and, after every hop that leaves the session open, asks
+ * Redis for MEMORY USAGE of the keys that session holds: its record (found by the session id) and
+ * the phone's resume pointer (found by the phone's blind index). Key names are not assumed.
+ */
+async function redisBytesPerSession(redis: Redis, prefix: string, gateway: Child, citizens: BenchCitizen[], blind: BlindIndex) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const sessionBytes: number[] = [];
+  const totalBytes: number[] = [];
+  const keysOf = async (pattern: string) => {
+    const out: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      out.push(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+    return out;
+  };
+  const usage = async (keys: string[]) => {
+    let n = 0;
+    for (const k of keys) n += Number((await redis.call('MEMORY', 'USAGE', k, 'SAMPLES', '0')) ?? 0);
+    return n;
+  };
+  const probes = [0, 1, 2, 6].map((i) => citizens[i % citizens.length]!).flatMap((c) => [scriptFor(c, 'number', 0.5), scriptFor(c, 'mine', 0)].map((s) => ({ c, s })));
+  for (const { c, s } of probes) {
+    const sessionId = `ATUid_${randomBytes(16).toString('hex')}`;
+    const inputs: string[] = [];
+    for (const next of [...s.inputs, null]) {
+      const res = await post(agent, gateway.port, `/ussd?token=${SECRET}`, stringify({ sessionId, serviceCode: '*384*2222#', phoneNumber: c.phone, networkCode: '63902', text: inputs.join('*') }));
+      if (!res.text.startsWith('CON ') || next === null) break;
+      const own = await usage(await keysOf(`${prefix}*${sessionId}*`));
+      const resume = await usage(await keysOf(`${prefix}*${blind.phone(c.phone)}*`));
+      sessionBytes.push(own);
+      totalBytes.push(own + resume);
+      inputs.push(next);
+    }
+  }
+  agent.destroy();
+  return { sessionBytes, totalBytes };
+}
+
+// ───────────────────────────── main ─────────────────────────────
+
+const USAGE = `Usage: npm run bench -- [--concurrency 50] [--seconds 10] [--rounds 3] [--warmup 3] [--mine 0.3] [--profile DIR]
+  --concurrency  simulated citizens at once (each its own phone and keep-alive connection)
+  --seconds      length of each measured round, per target
+  --rounds       rounds per target, interleaved: ceiling, gateway, ceiling, gateway …
+  --warmup       seconds of unmeasured load on each target first
+  --mine         share of "My applications" sessions (the rest: by application number)
+  --profile DIR  CPU-profile the gateway during its measured rounds (files in DIR; read with bench/cpuprofile-top.ts)
+  --compare DIR  also run the gateway of another checkout (e.g. a git worktree) as a third target, for before/after`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      role: { type: 'string' },
+      concurrency: { type: 'string', default: '50' },
+      seconds: { type: 'string', default: '10' },
+      rounds: { type: 'string', default: '3' },
+      warmup: { type: 'string', default: '3' },
+      mine: { type: 'string', default: '0.3' },
+      profile: { type: 'string' },
+      compare: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.role === 'gateway') return runGateway();
+  if (values.role === 'ceiling') return runCeiling();
+  if (values.help) return void process.stdout.write(`${USAGE}\n`);
+
+  const num = (name: string, v: string, min: number, max: number) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number from ${min} to ${max}`);
+    return n;
+  };
+  const concurrency = Math.floor(num('concurrency', values.concurrency, 1, 4000));
+  const seconds = num('seconds', values.seconds, 1, 600);
+  const rounds = Math.floor(num('rounds', values.rounds, 1, 50));
+  const warmup = num('warmup', values.warmup, 0, 60);
+  const mine = num('mine', values.mine, 0, 1);
+
+  const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const prefix = `simu-bench:${runId}:`;
+  const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/simu');
+  base.pathname = '/simu_bench';
+  const databaseUrl = base.toString();
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'production',
+    PORT: '0',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: prefix,
+    WEBHOOK_SECRET: SECRET,
+    ID_HASH_KEY,
+    LOG_LEVEL: 'warn',
+  };
+  loadConfig(env); // the gateway's config, checked before anything starts
+
+  const log = (m: string) => process.stdout.write(`${m}\n`);
+  log(`Preparing simu_bench (migrate, demo data, ${concurrency} bench citizens) and Redis prefix ${prefix}`);
+  await ensureDatabase(databaseUrl);
+  const db = createDb(databaseUrl);
+  const blind = new BlindIndex(ID_HASH_KEY);
+  let citizens: BenchCitizen[];
+  try {
+    await migrate(db);
+    await seedDemoData(db, blind);
+    citizens = await seedBenchCitizens(db, blind, concurrency);
+  } finally {
+    await db.destroy();
+  }
+
+  const profileDir = values.profile ? resolve(values.profile) : undefined;
+  const compareDir = values.compare ? resolve(values.compare) : undefined;
+  const children = await Promise.all([
+    startChild('ceiling', env),
+    startChild('gateway', { ...env, ...(profileDir ? { BENCH_PROFILE_DIR: profileDir } : {}) }),
+    ...(compareDir ? [startChild('gateway', { ...env, REDIS_PREFIX: `${prefix}b:`, BENCH_GATEWAY_SRC: compareDir, ...(profileDir ? { BENCH_PROFILE_DIR: profileDir } : {}) })] : []),
+  ]);
+  const [ceiling, gateway] = children as [Child, Child, ...Child[]];
+  const compare = children[2];
+  if (compare) compare.name = 'compare';
+  const targets = children.map((c) => ({ child: c, validate: c !== ceiling }));
+  const redis = new Redis(redisUrl, { lazyConnect: true });
+  await redis.connect();
+  const rows: Row[] = [];
+  const samples = new Map<string, number>();
+  let resumeOffers = 0;
+  try {
+    const load: LoadOptions = { concurrency, seconds, mine, maxHops: Math.max(1e6, seconds * 50000) };
+    if (warmup > 0) {
+      log(`Warm-up: ${warmup} s on each target`);
+      for (const t of targets) await runLoad(t.child, citizens, { ...load, seconds: warmup }, t.validate);
+    }
+    for (let r = 1; r <= rounds; r++) {
+      for (const { child: target, validate } of targets) {
+        const profiling = profileDir !== undefined && target !== ceiling;
+        if (profiling) await ask(target, 'profile:start', 'profile:started');
+        const s = await runLoad(target, citizens, load, validate);
+        if (profiling) await ask(target, `profile:stop ${target.name}-${runId}-round${r}.cpuprofile`, 'profile:stopped');
+        for (const [k, v] of s.errorSamples) samples.set(`${target.name}: ${k}`, (samples.get(`${target.name}: ${k}`) ?? 0) + v);
+        resumeOffers += s.resumeOffers;
+        const row = toRow(String(r), s);
+        rows.push(row);
+        log(`round ${r} ${target.name.padEnd(7)}  ${row.hopsPerS.toFixed(0)} hops/s  p50 ${row.p50.toFixed(1)} ms  p99 ${row.p99.toFixed(1)} ms  errors ${row.errors}`);
+      }
+    }
+    const med = (t: string, f: (r: Row) => number) => median(rows.filter((r) => r.target === t).map(f));
+    const summary = (t: string): Row => ({
+      label: 'median', target: t, hopsPerS: med(t, (r) => r.hopsPerS), sessionsPerS: med(t, (r) => r.sessionsPerS),
+      p50: med(t, (r) => r.p50), p99: med(t, (r) => r.p99), errors: rows.filter((r) => r.target === t).reduce((a, r) => a + r.errors, 0),
+      cpuChild: med(t, (r) => r.cpuChild ?? NaN), cpuLoadgen: med(t, (r) => r.cpuLoadgen),
+      machine: med(t, (r) => r.machine ?? NaN), steal: med(t, (r) => r.steal ?? NaN),
+    });
+    const medians = targets.map((t) => summary(t.child.name));
+    const c = medians[0]!;
+    const kb = (b: number) => `${(b / 1024).toFixed(2)} KB`;
+    const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED');
+
+    log('');
+    log(`Simu USSD bench: ${concurrency} concurrent citizens, ${rounds} rounds x ${seconds} s per target (interleaved), warm-up ${warmup} s,`);
+    log(`"My applications" share ${mine}; node ${process.version}, ${cpus().length} CPUs; errors summed, other figures medians`);
+    if (compareDir) log(`compare = the gateway from ${compareDir}`);
+    log('');
+    log(table([...rows, ...medians]));
+    log('');
+    for (const g of medians.slice(1)) {
+      const hopsRatio = g.hopsPerS / c.hopsPerS;
+      const p99Ratio = g.p99 / c.p99;
+      log(`${g.target}/ceiling  hops/s ${hopsRatio.toFixed(2)}x (target >= 0.5x: ${verdict(hopsRatio >= 0.5)})   p99 ${p99Ratio.toFixed(2)}x (target <= 2x: ${verdict(p99Ratio <= 2)})`);
+    }
+    for (const [t, p] of [[gateway, prefix], ...(compare ? [[compare, `${prefix}b:`] as const] : [])] as const) {
+      const mem = await redisBytesPerSession(redis, p, t, citizens, blind);
+      const sessionMedian = median(mem.sessionBytes);
+      const totalMedian = median(mem.totalBytes);
+      log(`${t.name}: Redis per open session (MEMORY USAGE after each CON hop, ${mem.sessionBytes.length} samples): session record median ${kb(sessionMedian)} (max ${kb(Math.max(...mem.sessionBytes))}); with the phone's resume pointer median ${kb(totalMedian)} (max ${kb(Math.max(...mem.totalBytes))}) (target < 2 KB: ${verdict(totalMedian < 2048)})`);
+    }
+    if (resumeOffers > 0) log(`resume offers met (after errors): ${resumeOffers}`);
+    if (samples.size > 0) {
+      log('errors:');
+      for (const [k, v] of [...samples].sort((a, b) => b[1] - a[1]).slice(0, 10)) log(`  ${v} x ${k}`);
+    }
+    log(`"server CPU": the target process (100% = one core); "loadgen CPU": this process; "machine": all ${cpus().length} CPUs busy (Redis and PostgreSQL included), "steal": taken by the hypervisor.`);
+  } finally {
+    await Promise.all(children.map(stopChild));
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+    redis.disconnect();
+  }
+  if (profileDir) log(`CPU profiles of the measured gateway rounds: ${profileDir}/*-${runId}-round*.cpuprofile (read them with npx tsx bench/cpuprofile-top.ts FILE)`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});
