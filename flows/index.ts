@@ -2,6 +2,8 @@ import mainMenu from './main-menu';
 import language from './language';
 import checkStatus from './check-status';
 import resetCode from './reset-code';
+import bookAppointment from './book-appointment';
+import manageBooking from './manage-booking';
 import type { FlowName } from './types';
 import type { AnyStateMachine } from 'xstate';
 
@@ -18,4 +20,6 @@ export const flows: Record<FlowName, FlowDefinition> = {
   language,
   'check-status': checkStatus,
   'reset-code': resetCode,
+  'book-appointment': bookAppointment,
+  'manage-booking': manageBooking,
 };

@@ -63,17 +63,19 @@ export const mainMenu = setup({
         INPUT: [
           { guard: ({ event }) => chose(event.value, 1), target: 'toStatus' },
           { guard: ({ event }) => chose(event.value, 2), target: 'toReset' },
-          { guard: ({ event }) => chose(event.value, 3), target: 'comingSoon' },
-          { guard: ({ event }) => chose(event.value, 4), target: 'comingSoon' },
+          { guard: ({ event }) => chose(event.value, 3), target: 'toBook' },
+          { guard: ({ event }) => chose(event.value, 4), target: 'toAppointments' },
           { guard: ({ event }) => chose(event.value, 5), target: 'toLanguage' },
         ],
       },
     },
     toStatus: { type: 'final', output: { goto: 'check-status' } },
     toReset: { type: 'final', output: { goto: 'reset-code' } },
+    toBook: { type: 'final', output: { goto: 'book-appointment' } },
+    toAppointments: { type: 'final', output: { goto: 'manage-booking' } },
     toLanguage: { type: 'final', output: { goto: 'language' } },
     comingSoon: { type: 'final', meta: { screen: (): Screen => ({ lines: [msg('main.coming_soon')] }) } },
   },
 });
 
-export default { name: 'main-menu', version: 2, machine: mainMenu } as const;
+export default { name: 'main-menu', version: 3, machine: mainMenu } as const;

@@ -32,7 +32,7 @@ export interface StateMeta {
 }
 
 /** Names of all flows: the engine moves between them when one finishes with `goto`. */
-export type FlowName = 'main-menu' | 'language' | 'check-status' | 'reset-code';
+export type FlowName = 'main-menu' | 'language' | 'check-status' | 'reset-code' | 'book-appointment' | 'manage-booking';
 
 /** What a flow hands back to the engine when it reaches a final state. */
 export interface FlowOutput {
@@ -40,12 +40,16 @@ export interface FlowOutput {
   goto?: FlowName;
   /** The language the citizen just chose; the engine renders in it from now on. */
   lang?: Lang;
+  /** The input of the `goto` flow (e.g. a preselected service for book-appointment). */
+  input?: FlowInput;
 }
 
 /** Input every flow is started with. */
 export interface FlowInput {
   /** True on the very first dial of a phone with no saved language. */
   firstDial?: boolean;
+  /** book-appointment: a bookable service code chosen beforehand (e.g. 'ecitizen_support'); skips the service list. */
+  service?: string;
 }
 
 /** Events the engine sends. HOME (00) and paging (98) never reach a flow: the engine handles them. */

@@ -3,6 +3,7 @@ import * as m001 from './20261125_001_core';
 import * as m002 from './20261125_002_sms_outbound';
 import * as m003 from './20261125_003_reset_audit';
 import * as m004 from './20261125_004_sms_delivery';
+import * as m005 from './20261125_005_appointments';
 
 /**
  * The migrations in order. Listed explicitly rather than globbed from disk so the same list works
@@ -13,6 +14,7 @@ const all: Array<[string, Knex.Migration]> = [
   ['20261125_002_sms_outbound', m002],
   ['20261125_003_reset_audit', m003],
   ['20261125_004_sms_delivery', m004],
+  ['20261125_005_appointments', m005],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {

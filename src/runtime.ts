@@ -23,13 +23,14 @@ export function createRedis(url: string): Redis {
   return new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
 }
 
-export async function createRuntime(config: Config, opts: { logger?: Logger } = {}): Promise<Runtime> {
+/** `now`: the clock the services read (tests fix it); default the real clock. */
+export async function createRuntime(config: Config, opts: { logger?: Logger; now?: () => Date } = {}): Promise<Runtime> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
   const db = createDb(config.DATABASE_URL);
   const redis = createRedis(config.REDIS_URL);
   redis.on('error', (err) => logger.warn('redis error', { error: err.message }));
   await redis.connect();
-  const services = createServices({ db, redis, redisPrefix: config.REDIS_PREFIX, idHashKey: config.ID_HASH_KEY });
+  const services = createServices({ db, redis, redisPrefix: config.REDIS_PREFIX, idHashKey: config.ID_HASH_KEY, ...(opts.now ? { now: opts.now } : {}) });
   const store = new SessionStore(redis, config.REDIS_PREFIX, config.SESSION_TTL_S, config.RESUME_TTL_S);
   const engine = new UssdEngine({
     store,

@@ -22,6 +22,7 @@ describe.each(files)('transcript %s', (file) => {
   const cases = parseTranscript(join(dir, file));
   test.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     if (c.lang) await t.rt.services.preferences.setLanguage(c.phone, c.lang);
+    t.setNow(c.clock ?? null);
     const phone = new UssdPhone(t.app, c.phone);
     for (const step of c.steps) {
       const got = step.retry ? await phone.retry() : step.input === null ? await phone.dial() : await phone.reply(step.input);

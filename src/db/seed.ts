@@ -22,6 +22,12 @@ export async function seedDemoData(db: Db, blind: BlindIndex): Promise<{ citizen
       .insert(demo.services.map((s) => ({ code: s.code, agency: s.agency, name: s.name, minutes: s.minutes })))
       .onConflict('code').merge();
 
+    // Every demo service takes appointments, listed in the data's order, with the default capacity
+    // per slot. Per-centre overrides (centre_capacity) belong to staff and are left alone.
+    await trx('bookable_services')
+      .insert(demo.services.map((s, position) => ({ service_code: s.code, position, capacity_per_slot: demo.opening_hours.default_capacity_per_slot })))
+      .onConflict('service_code').merge();
+
     const citizenIds = new Map<string, number>();
     for (const c of demo.citizens) {
       const [row] = await trx('citizens')

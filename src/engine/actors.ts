@@ -20,5 +20,21 @@ export function flowActors(s: Services): Record<string, AnyActorLogic> {
       const hop = currentHop();
       return s.reset.reset(hop.phone, input.idRef, input.birthYear, hop.channel, hop.lang);
     }),
+    // Huduma Centre appointments (flows/book-appointment.ts, flows/manage-booking.ts).
+    listBookableServices: fromPromise(() => s.appointments.listServices()),
+    centreChoices: fromPromise(({ input }: { input: { service: string } }) => s.appointments.centreChoices(currentHop().phone, input.service)),
+    listCentres: fromPromise(({ input }: { input: { service: string; region: string } }) => s.appointments.listCentres(input.service, input.region)),
+    listOpenDays: fromPromise(({ input }: { input: { service: string; centre: string } }) => s.appointments.listDays(input.service, input.centre)),
+    listFreeTimes: fromPromise(({ input }: { input: { service: string; centre: string; day: string } }) => s.appointments.listTimes(input.service, input.centre, input.day)),
+    bookAppointment: fromPromise(({ input }: { input: { service: string; centre: string; day: string; time: string } }) => {
+      const hop = currentHop();
+      return s.appointments.book({ phone: hop.phone, lang: hop.lang, channel: hop.channel }, input);
+    }),
+    listMyAppointments: fromPromise(() => s.appointments.listUpcoming(currentHop().phone)),
+    cancelAppointment: fromPromise(({ input }: { input: { id: number } }) => s.appointments.cancel(currentHop().phone, input.id)),
+    moveAppointment: fromPromise(({ input }: { input: { id: number; day: string; time: string } }) => {
+      const hop = currentHop();
+      return s.appointments.move({ phone: hop.phone, lang: hop.lang, channel: hop.channel }, input.id, input.day, input.time);
+    }),
   };
 }

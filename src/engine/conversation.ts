@@ -201,7 +201,7 @@ export class Conversation {
       if (output.lang) this.setLang(output.lang);
       if (!output.goto) return;
       if (switches >= MAX_FLOW_SWITCHES) throw new Error('too many flow switches in one hop');
-      this.startFlow(output.goto);
+      this.startFlow(output.goto, output.input ?? {});
     }
   }
 

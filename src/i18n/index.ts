@@ -2,12 +2,13 @@ import type { Lang, Msg, Param } from '../../flows/types';
 import * as common from './common';
 import * as status from './status';
 import * as reset from './reset';
+import * as booking from './booking';
 
 /**
  * The language catalogues: one module per area, each with `en` and `sw` side by side. A new area
  * (a new flow's screens) is one new module added to `modules` below.
  */
-const modules = [common, status, reset] as const;
+const modules = [common, status, reset, booking] as const;
 
 type Module = (typeof modules)[number];
 type KeysOf<M> = M extends { en: infer E } ? keyof E : never;

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Db } from '../db';
 import { ApplicationService } from './applications';
+import { AppointmentService } from './appointments';
 import { BlindIndex } from './blind-index';
 import { CitizenService } from './citizens';
 import { PreferenceService } from './preferences';
@@ -14,6 +15,7 @@ export interface Services {
   citizens: CitizenService;
   preferences: PreferenceService;
   reset: ResetService;
+  appointments: AppointmentService;
 }
 
 export interface ServiceDeps {
@@ -34,5 +36,6 @@ export function createServices({ db, redis, redisPrefix, idHashKey, now }: Servi
     citizens: new CitizenService(db, blind),
     preferences: new PreferenceService(db, blind),
     reset: new ResetService({ db, redis, redisPrefix, blind, sealer, ...(now ? { now } : {}) }),
+    appointments: new AppointmentService(db, { now: now ?? (() => new Date()) }),
   };
 }

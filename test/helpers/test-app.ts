@@ -14,6 +14,8 @@ export interface TestApp {
   config: Config;
   /** Every log line the app wrote, as JSON text. */
   logs: () => string;
+  /** Stops the services' clock at an instant (ISO text or Date); null: the real clock again. */
+  setNow(at: Date | string | null): void;
   close(): Promise<void>;
 }
 
@@ -56,11 +58,16 @@ export async function createTestApp(overrides: Record<string, string> = {}): Pro
   const sink = new PassThrough();
   const chunks: string[] = [];
   sink.on('data', (c: Buffer) => chunks.push(c.toString()));
-  const rt = await createRuntime(config, { logger: createLogger(config.LOG_LEVEL, sink) });
+  let fixed: Date | null = null;
+  const now = () => (fixed ? new Date(fixed.getTime()) : new Date());
+  const rt = await createRuntime(config, { logger: createLogger(config.LOG_LEVEL, sink), now });
   const app = createApp(rt);
   return {
     app, rt, config,
     logs: () => chunks.join(''),
+    setNow(at) {
+      fixed = at === null ? null : new Date(at);
+    },
     async close() {
       const keys = await rt.redis.keys(`${prefix}*`);
       if (keys.length > 0) await rt.redis.del(...keys);

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
  *   ## Wanjiku checks her passport by number        <- a case; its name
  *   phone: +254712345678                             <- the dialling phone
  *   lang: en                                         <- optional: saved language set before dialling
+ *   clock: 2026-11-25T06:00:00Z                      <- optional: the services' clock stands still at this instant
  *   >                                                <- dial (a new session)
  *   CON Simu e-Citizen                               <- the exact reply, one or more lines
  *   1. Application status
@@ -26,6 +27,8 @@ export interface TranscriptCase {
   name: string;
   phone: string;
   lang?: 'en' | 'sw';
+  /** ISO instant the services' clock is fixed at for this case (appointment days depend on it). */
+  clock?: string;
   steps: Step[];
 }
 
@@ -47,6 +50,7 @@ export function parseTranscript(file: string): TranscriptCase[] {
     if (line === '' || (line.startsWith('#') && !line.startsWith('##'))) return;
     if (!step && line.startsWith('phone:')) return void (c.phone = line.slice(6).trim());
     if (!step && line.startsWith('lang:')) return void (c.lang = line.slice(5).trim() as 'en' | 'sw');
+    if (!step && line.startsWith('clock:')) return void (c.clock = line.slice(6).trim());
     if (line === '>' || line.startsWith('> ')) {
       const input = line === '>' ? null : line.slice(2);
       step = input === '!retry' ? { input: null, retry: true, expect: '', line: i + 1 } : { input, expect: '', line: i + 1 };
