@@ -58,7 +58,11 @@ export class Conversation {
   page = 0;
   finished = false;
   resumeOffer: FlowState | undefined;
-  private notice: Msg | undefined;
+  /**
+   * Shown above the screen's first page ("Invalid choice"). Kept while the citizen pages through
+   * that screen: the pages were cut with it, and must not shift under them (or a line is skipped).
+   */
+  notice: Msg | undefined;
   private persisted: FlowState | undefined;
 
   constructor(
@@ -104,6 +108,7 @@ export class Conversation {
   async restore(record: SessionRecord): Promise<boolean> {
     this.page = record.page;
     this.finished = record.finished ?? false;
+    this.notice = record.notice;
     if (record.resumeOffer) {
       this.resumeOffer = record.resumeOffer;
       return true;
@@ -136,12 +141,15 @@ export class Conversation {
   }
 
   async apply(input: string): Promise<void> {
-    this.notice = undefined;
-    if (this.resumeOffer) return this.answerResumeOffer(input);
+    if (this.resumeOffer) {
+      this.notice = undefined;
+      return this.answerResumeOffer(input);
+    }
 
     const pages = this.pages().length;
     if (input === '98' && this.page < pages - 1) return void this.page++;
     if (input === '0' && this.page > 0) return void this.page--;
+    this.notice = undefined;
     if (this.finished) return void (this.notice = { key: 'error.invalid_choice' });
 
     const snapshot = this.snapshot();

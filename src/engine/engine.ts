@@ -94,6 +94,7 @@ export class UssdEngine implements ConversationHost {
         page: convo.page,
         ...(convo.finished ? { finished: true } : {}),
         ...(convo.resumeOffer ? { resumeOffer: convo.resumeOffer } : {}),
+        ...(convo.notice ? { notice: convo.notice } : {}),
         lastTextHash: textHash,
         lastTextLen: req.text.length,
         lastReply: reply,

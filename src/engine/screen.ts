@@ -17,7 +17,8 @@ export interface RenderOptions {
 /**
  * Renders a screen into pages that each fit the budget. Items are numbered 1..n across all pages,
  * so a citizen's choice means the same whatever page it was typed on. A page that is not the last
- * ends with "98 More"; every page after the first offers "0 Back" to the page before. Nothing is
+ * ends with "98 More"; every page after the first offers "0 Back" to the page before, except the
+ * last page of a final screen, which ends the session. Nothing is
  * ever cut mid-word: a line too long for one page continues on the next.
  */
 export function renderPages(screen: Screen, opts: RenderOptions): string[] {
@@ -32,7 +33,8 @@ export function renderPages(screen: Screen, opts: RenderOptions): string[] {
   const footer = (first: boolean, last: boolean): string[] => {
     const f: string[] = [];
     if (!last) f.push(t({ key: 'nav.more' }));
-    if (nav || !first) f.push(t({ key: 'nav.back' }));
+    // The last page of a final screen ends the session: there is nothing to go back to.
+    if (nav || (!first && !(opts.final && last))) f.push(t({ key: 'nav.back' }));
     if (nav) f.push(t({ key: opts.channel === 'sms' ? 'nav.end' : 'nav.home' }));
     return f;
   };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { FlowName, Lang } from '../../flows/types';
+import type { FlowName, Lang, Msg } from '../../flows/types';
 
 /** A flow's persisted state: which flow, which version of it, and its XState snapshot. */
 export interface FlowState {
@@ -21,6 +21,8 @@ export interface SessionRecord {
   page: number;
   /** The current flow reached a final state whose screen needs several pages. */
   finished?: boolean;
+  /** The notice above the current screen, kept while its pages are browsed (see Conversation.notice). */
+  notice?: Msg;
   /** Shown "1 Continue 2 Start again"; this is what Continue restores. */
   resumeOffer?: FlowState;
   lastTextHash: string;
