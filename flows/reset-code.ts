@@ -14,7 +14,8 @@ import type { MessageKey } from '../src/i18n';
  */
 export type PrepareResult = { kind: 'ok'; idRef: string } | { kind: 'locked' };
 export type ResetResult =
-  | { kind: 'issued'; code: string; validUntil: string }
+  /** `smsSent`: false when the conversation itself is by SMS, where this reply is the code's SMS. */
+  | { kind: 'issued'; code: string; validUntil: string; smsSent: boolean }
   | { kind: 'wrong_phone' }
   | { kind: 'mismatch' }
   | { kind: 'locked' }
@@ -30,6 +31,7 @@ type Ctx = {
   error?: MessageKey;
   code?: string;
   validUntil?: string;
+  smsSent?: boolean;
 };
 
 export const MAX_RESET_TRIES = 3;
@@ -107,7 +109,7 @@ export const resetCode = setup({
           {
             guard: ({ event }) => event.output.kind === 'issued',
             target: 'issued',
-            actions: assign(({ event }) => (event.output.kind === 'issued' ? { code: event.output.code, validUntil: event.output.validUntil } : {})),
+            actions: assign(({ event }) => (event.output.kind === 'issued' ? { code: event.output.code, validUntil: event.output.validUntil, smsSent: event.output.smsSent } : {})),
           },
           { guard: ({ event }) => event.output.kind === 'wrong_phone', target: 'wrongPhone' },
           { guard: ({ event }) => event.output.kind === 'locked', target: 'locked' },
@@ -119,7 +121,7 @@ export const resetCode = setup({
     },
     issued: {
       type: 'final',
-      meta: { screen: (ctx: Ctx): Screen => ({ lines: [msg('reset.issued', { code: ctx.code ?? '', until: ctx.validUntil ?? '' })] }) },
+      meta: { screen: (ctx: Ctx): Screen => ({ lines: [msg(ctx.smsSent === false ? 'reset.issued_here' : 'reset.issued', { code: ctx.code ?? '', until: ctx.validUntil ?? '' })] }) },
     },
     wrongPhone: { type: 'final', meta: { screen: (): Screen => ({ lines: [msg('reset.wrong_phone')] }) } },
     tooManyTries: { type: 'final', meta: { screen: (): Screen => ({ lines: [msg('reset.too_many_tries')] }) } },

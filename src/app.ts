@@ -2,6 +2,8 @@ import express, { type Express } from 'express';
 import type { Runtime } from './runtime';
 import { ussdRouter } from './channels/ussd/router';
 import { smsDeliveryRouter } from './channels/sms/delivery';
+import { smsInboundRouter } from './channels/sms/inbound';
+import { statusApiRouter } from './channels/api/status-updates';
 import { errorHandler } from './http/errors';
 
 /** The HTTP surface. Built from a runtime, not started: supertest calls it directly. */
@@ -26,6 +28,8 @@ export function createApp(rt: Runtime): Express {
 
   app.use('/ussd', ussdRouter({ engine: rt.engine, db: rt.db, logger: rt.logger, webhookSecret: rt.config.WEBHOOK_SECRET }));
   app.use('/sms/delivery', smsDeliveryRouter({ db: rt.db, logger: rt.logger, webhookSecret: rt.config.WEBHOOK_SECRET }));
+  app.use('/sms/inbound', smsInboundRouter({ inbox: rt.inbox, logger: rt.logger, webhookSecret: rt.config.WEBHOOK_SECRET }));
+  app.use('/api', statusApiRouter({ services: rt.services, logger: rt.logger }));
   app.use((_req, res) => void res.status(404).type('text/plain').send('not found'));
   app.use(errorHandler(rt.logger));
   return app;

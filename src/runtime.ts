@@ -6,6 +6,8 @@ import { createServices, type Services } from './services';
 import { SessionStore } from './engine/session-store';
 import { UssdEngine } from './engine/engine';
 import { flowActors } from './engine/actors';
+import { SmsEngine } from './engine/sms-engine';
+import { SmsInbox } from './channels/sms/inbox';
 
 /** Everything the app needs, built once from config. `createApp(runtime)` serves it; tests build their own. */
 export interface Runtime {
@@ -15,6 +17,9 @@ export interface Runtime {
   redis: Redis;
   services: Services;
   engine: UssdEngine;
+  /** SMS conversations (the same flows as USSD) and the inbound SMS router. */
+  sms: SmsEngine;
+  inbox: SmsInbox;
   close(): Promise<void>;
 }
 
@@ -41,8 +46,13 @@ export async function createRuntime(config: Config, opts: { logger?: Logger; now
     screenLimit: config.USSD_SCREEN_LIMIT,
     hopDeadlineMs: config.USSD_HOP_DEADLINE_MS,
   });
+  const sms = new SmsEngine({
+    flows: engine.flows, redis, redisPrefix: config.REDIS_PREFIX, blind: services.blind, logger,
+    ttlS: 15 * 60, limit: 306, deadlineMs: Math.max(config.USSD_HOP_DEADLINE_MS, 5000),
+  });
+  const inbox = new SmsInbox({ db, redis, redisPrefix: config.REDIS_PREFIX, services, sms, logger, ussdCode: config.USSD_CODE });
   return {
-    config, logger, db, redis, services, engine,
+    config, logger, db, redis, services, engine, sms, inbox,
     async close() {
       redis.disconnect();
       await db.destroy();

@@ -18,6 +18,10 @@ export async function seedDemoData(db: Db, blind: BlindIndex): Promise<{ citizen
       })))
       .onConflict('code').merge();
 
+    await trx('agencies')
+      .insert(Object.entries(demo.agency_codes).map(([agencyCode, code]) => ({ code, name: code, agency_code: agencyCode })))
+      .onConflict('code').merge();
+
     await trx('services')
       .insert(demo.services.map((s) => ({ code: s.code, agency: s.agency, name: s.name, minutes: s.minutes })))
       .onConflict('code').merge();

@@ -44,6 +44,21 @@ export interface ResumePointer {
 
 const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
+/**
+ * A short Redis lock that serialises the turns of one conversation (AT may retry a hop while the
+ * first is still running). Waits, polling, until `deadline`; other conversations never wait.
+ * Returns the release function.
+ */
+export async function acquireLock(redis: Redis, key: string, deadline: number): Promise<() => Promise<void>> {
+  const token = randomUUID();
+  for (;;) {
+    const ok = await redis.set(key, token, 'PX', 5000, 'NX');
+    if (ok === 'OK') return async () => void (await redis.eval(RELEASE, 1, key, token));
+    if (Date.now() + 25 > deadline) throw new Error('conversation busy: lock not acquired before the deadline');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 export class SessionStore {
   constructor(
     private readonly redis: Redis,
@@ -87,18 +102,8 @@ export class SessionStore {
     await this.redis.del(this.resumeKey(phoneHash));
   }
 
-  /**
-   * Serialises the hops of one session: AT may retry a hop while the first is still running.
-   * Waits (polling) until `deadline`; other sessions never wait for this one.
-   */
-  async lock(sessionId: string, deadline: number): Promise<() => Promise<void>> {
-    const token = randomUUID();
-    const key = this.lockKey(sessionId);
-    for (;;) {
-      const ok = await this.redis.set(key, token, 'PX', 5000, 'NX');
-      if (ok === 'OK') return async () => void (await this.redis.eval(RELEASE, 1, key, token));
-      if (Date.now() + 25 > deadline) throw new Error('session busy: lock not acquired before the deadline');
-      await new Promise((r) => setTimeout(r, 25));
-    }
+  /** Serialises the hops of one session (see acquireLock). */
+  lock(sessionId: string, deadline: number): Promise<() => Promise<void>> {
+    return acquireLock(this.redis, this.lockKey(sessionId), deadline);
   }
 }

@@ -2,13 +2,14 @@ import type { Lang, Msg, Param } from '../../flows/types';
 import * as common from './common';
 import * as status from './status';
 import * as reset from './reset';
+import * as sms from './sms';
 import * as booking from './booking';
 
 /**
  * The language catalogues: one module per area, each with `en` and `sw` side by side. A new area
  * (a new flow's screens) is one new module added to `modules` below.
  */
-const modules = [common, status, reset, booking] as const;
+const modules = [common, status, reset, booking, sms] as const;
 
 type Module = (typeof modules)[number];
 type KeysOf<M> = M extends { en: infer E } ? keyof E : never;

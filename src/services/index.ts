@@ -1,12 +1,15 @@
 import type { Redis } from 'ioredis';
 import type { Db } from '../db';
 import { ApplicationService } from './applications';
+import { AgencyService } from './agencies';
 import { AppointmentService } from './appointments';
 import { BlindIndex } from './blind-index';
 import { CitizenService } from './citizens';
+import { OptOutService } from './opt-outs';
 import { PreferenceService } from './preferences';
 import { ResetService } from './reset';
 import { Sealer } from './sealer';
+import { StatusUpdateService } from './status-updates';
 
 /** The domain services, each built from its dependencies (no module-level connections). */
 export interface Services {
@@ -16,6 +19,9 @@ export interface Services {
   preferences: PreferenceService;
   reset: ResetService;
   appointments: AppointmentService;
+  optOuts: OptOutService;
+  statusUpdates: StatusUpdateService;
+  agencies: AgencyService;
 }
 
 export interface ServiceDeps {
@@ -30,6 +36,7 @@ export interface ServiceDeps {
 export function createServices({ db, redis, redisPrefix, idHashKey, now }: ServiceDeps): Services {
   const blind = new BlindIndex(idHashKey);
   const sealer = new Sealer(idHashKey);
+  const optOuts = new OptOutService(db, blind);
   return {
     blind,
     applications: new ApplicationService(db, blind),
@@ -37,5 +44,8 @@ export function createServices({ db, redis, redisPrefix, idHashKey, now }: Servi
     preferences: new PreferenceService(db, blind),
     reset: new ResetService({ db, redis, redisPrefix, blind, sealer, ...(now ? { now } : {}) }),
     appointments: new AppointmentService(db, { now: now ?? (() => new Date()) }),
+    optOuts,
+    statusUpdates: new StatusUpdateService(db, blind, optOuts),
+    agencies: new AgencyService(db),
   };
 }

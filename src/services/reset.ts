@@ -6,7 +6,7 @@ import type { Lang } from '../../flows/types';
 import type { PrepareResult, ResetResult, UndeliveredCode } from '../../flows/reset-code';
 import { translate } from '../i18n';
 import { enqueueSms } from '../sms/outbox';
-import { audit } from './audit';
+import { audit, type AuditEntry } from './audit';
 import type { BlindIndex } from './blind-index';
 import type { Sealer } from './sealer';
 
@@ -102,22 +102,54 @@ export class ResetService {
       return { kind: 'too_many_resets' };
     }
 
+    const { code, validUntil } = await this.issue(citizen.id, phone, channel, lang, { actorType: 'citizen', citizenId: citizen.id, idHash: idRef, phone, channel, action: 'login_reset', outcome: 'issued' });
+    return { kind: 'issued', code, validUntil, smsSent: channel !== 'sms' };
+  }
+
+  /**
+   * A reset issued by Huduma Centre staff for a citizen at the counter who proved their registered
+   * phone by reading back a consent code (src/services/assist.ts). The code goes to that phone by
+   * SMS only: the result carries no code, so staff never see it. The same per-account daily limit
+   * applies; the audit row names the staff member and their centre.
+   */
+  async staffReset(
+    citizen: { citizenId: number; idHash: string; phone: string },
+    staff: { staffId: number; centreCode: string; channel: 'staff' | 'api' },
+    lang: Lang,
+  ): Promise<{ kind: 'issued'; validUntil: string } | { kind: 'too_many_resets' }> {
+    const entry = { actorType: 'staff' as const, staffId: staff.staffId, centreCode: staff.centreCode, citizenId: citizen.citizenId, idHash: citizen.idHash, phone: citizen.phone, channel: staff.channel, action: 'login_reset' };
+    try {
+      await this.resets.consume(`acct:${citizen.citizenId}`);
+    } catch (err) {
+      if (!(err instanceof RateLimiterRes)) throw err;
+      await audit(this.deps.db, { ...entry, outcome: 'too_many_resets' });
+      return { kind: 'too_many_resets' };
+    }
+    const { validUntil } = await this.issue(citizen.citizenId, citizen.phone, staff.channel, lang, { ...entry, outcome: 'issued' });
+    return { kind: 'issued', validUntil };
+  }
+
+  /** A new code in one transaction: old codes revoked, the code stored hashed (and sealed for 10 minutes), its SMS queued, the account unlocked, the audit row. */
+  private async issue(citizenId: number, phone: string, channel: string, lang: Lang, entry: AuditEntry): Promise<{ code: string; validUntil: string }> {
     const now = this.now();
     const expires = new Date(now.getTime() + CODE_VALID_MS);
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     const validUntil = nairobiTime(expires);
-    await db.transaction(async (trx) => {
+    await this.deps.db.transaction(async (trx) => {
       // The old codes stop working, and their sealed copies go.
-      await trx('login_codes').where({ citizen_id: citizen.id }).whereNull('revoked_at').whereNull('used_at').update({ revoked_at: now, code_sealed: null });
+      await trx('login_codes').where({ citizen_id: citizenId }).whereNull('revoked_at').whereNull('used_at').update({ revoked_at: now, code_sealed: null });
       const [row] = await trx('login_codes')
-        .insert({ citizen_id: citizen.id, code_hash: this.deps.blind.text(`code:${citizen.id}:${code}`), code_sealed: this.deps.sealer.seal(code), expires_at: expires, channel })
+        .insert({ citizen_id: citizenId, code_hash: this.deps.blind.text(`code:${citizenId}:${code}`), code_sealed: this.deps.sealer.seal(code), expires_at: expires, channel })
         .returning('id');
-      const smsId = await enqueueSms(trx, { to: phone, body: translate(lang, { key: 'reset.sms', params: { code, until: validUntil } }), kind: 'login_code', essential: true, ref: `login_code:${row.id}` });
-      await trx('login_codes').where({ id: row.id }).update({ sms_id: smsId });
-      await trx('accounts').where({ citizen_id: citizen.id }).update({ login_state: 'ACTIVE', updated_at: now });
-      await audit(trx, { actorType: 'citizen', citizenId: citizen.id, idHash: idRef, phone, channel, action: 'login_reset', outcome: 'issued' });
+      // Over SMS the conversation's own reply carries the code; one SMS with a code is enough.
+      if (channel !== 'sms') {
+        const smsId = await enqueueSms(trx, { to: phone, body: translate(lang, { key: 'reset.sms', params: { code, until: validUntil } }), kind: 'login_code', essential: true, ref: `login_code:${row.id}` });
+        await trx('login_codes').where({ id: row.id }).update({ sms_id: smsId });
+      }
+      await trx('accounts').where({ citizen_id: citizenId }).update({ login_state: 'ACTIVE', updated_at: now });
+      await audit(trx, entry);
     });
-    return { kind: 'issued', code, validUntil };
+    return { code, validUntil };
   }
 
   /**
