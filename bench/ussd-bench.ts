@@ -59,6 +59,10 @@ async function runGateway(): Promise<void> {
   const rt = await createRuntime(config);
   const server = createApp(rt).listen(0, '127.0.0.1', () => announce((server.address() as AddressInfo).port));
   if (process.env.BENCH_PROFILE_DIR) await profileOnRequest(process.env.BENCH_PROFILE_DIR);
+  // SQL statements sent, counted through knex's public 'query' event, for the parent's per-session figures.
+  let queries = 0;
+  rt.db.on('query', () => void queries++);
+  process.on('message', (m: unknown) => m === 'count:queries' && process.send?.({ queries }));
   onStop(async () => {
     server.closeAllConnections();
     server.close();
@@ -485,6 +489,72 @@ async function redisBytesPerSession(redis: Redis, prefix: string, gateway: Child
   return { sessionBytes, totalBytes };
 }
 
+function queriesSoFar(c: Child): Promise<number> {
+  return new Promise((resolve) => {
+    const on = (m: { queries?: number }) => {
+      if (typeof m?.queries !== 'number') return;
+      c.proc.off('message', on);
+      resolve(m.queries);
+    };
+    c.proc.on('message', on);
+    c.proc.send('count:queries');
+  });
+}
+
+/**
+ * What one session costs in I/O: Redis commands (seen with MONITOR, from the gateway's connections:
+ * those that sent a key under its prefix) and SQL statements (knex's 'query' event in the gateway),
+ * for one session of each kind run alone.
+ */
+async function ioPerSession(redisUrl: string, prefix: string, gateway: Child, citizens: BenchCitizen[]) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const mon = new Redis(redisUrl, { lazyConnect: true });
+  await mon.connect();
+  const monitor = await mon.monitor();
+  const bySource = new Map<string, number>();
+  const ours = new Set<string>();
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    bySource.set(source, (bySource.get(source) ?? 0) + 1);
+    if (args.some((a) => typeof a === 'string' && a.startsWith(prefix))) ours.add(source);
+  });
+  const commands = () => [...bySource].filter(([src]) => ours.has(src)).reduce((a, [, n]) => a + n, 0);
+  const settle = () => new Promise((r) => setTimeout(r, 200));
+  const out: Record<Kind, { sessions: number; hops: number; redis: number; sql: number }> = {
+    number: { sessions: 0, hops: 0, redis: 0, sql: 0 },
+    mine: { sessions: 0, hops: 0, redis: 0, sql: 0 },
+  };
+  try {
+    for (const i of [0, 1, 2, 3, 6]) {
+      const c = citizens[i % citizens.length]!;
+      for (const kind of ['number', 'mine'] as const) {
+        const s = scriptFor(c, kind, 0.5);
+        await settle();
+        const [r0, q0] = [commands(), await queriesSoFar(gateway)];
+        const sessionId = `ATUid_${randomBytes(16).toString('hex')}`;
+        const inputs: string[] = [];
+        let hops = 0;
+        for (const next of [...s.inputs, null]) {
+          const res = await post(agent, gateway.port, `/ussd?token=${SECRET}`, stringify({ sessionId, serviceCode: '*384*2222#', phoneNumber: c.phone, networkCode: '63902', text: inputs.join('*') }));
+          hops++;
+          if (!res.text.startsWith('CON ') || next === null) break;
+          inputs.push(next);
+        }
+        await settle();
+        const o = out[kind];
+        o.sessions++;
+        o.hops += hops;
+        o.redis += commands() - r0;
+        o.sql += (await queriesSoFar(gateway)) - q0;
+      }
+    }
+  } finally {
+    agent.destroy();
+    monitor.disconnect();
+    mon.disconnect();
+  }
+  return out;
+}
+
 // ───────────────────────────── main ─────────────────────────────
 
 const USAGE = `Usage: npm run bench -- [--concurrency 50] [--seconds 10] [--rounds 3] [--warmup 3] [--mine 0.3] [--profile DIR]
@@ -622,6 +692,12 @@ async function main(): Promise<void> {
       const mem = await redisBytesPerSession(redis, p, t, citizens, blind);
       const sessionMedian = median(mem.sessionBytes);
       const totalMedian = median(mem.totalBytes);
+      const io = await ioPerSession(redisUrl, p, t, citizens);
+      const per = (k: Kind) => {
+        const o = io[k];
+        return `${k === 'number' ? 'by number' : 'My applications'}: ${(o.hops / o.sessions).toFixed(1)} hops, ${(o.redis / o.sessions).toFixed(1)} Redis commands (${(o.redis / o.hops).toFixed(1)}/hop), ${(o.sql / o.sessions).toFixed(1)} SQL statements (${(o.sql / o.hops).toFixed(2)}/hop)`;
+      };
+      log(`${t.name}: I/O per session, each kind run alone: ${per('number')}; ${per('mine')}`);
       log(`${t.name}: Redis per open session (MEMORY USAGE after each CON hop, ${mem.sessionBytes.length} samples): session record median ${kb(sessionMedian)} (max ${kb(Math.max(...mem.sessionBytes))}); with the phone's resume pointer median ${kb(totalMedian)} (max ${kb(Math.max(...mem.totalBytes))}) (target < 2 KB: ${verdict(totalMedian < 2048)})`);
     }
     if (resumeOffers > 0) log(`resume offers met (after errors): ${resumeOffers}`);
