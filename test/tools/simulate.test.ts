@@ -31,21 +31,23 @@ describe('npm run simulate', () => {
 
   const eventsOf = (sessionId: string) => t.rt.db('ussd_events').where({ session_id: sessionId }).select('status', 'hops');
 
-  test('a whole status session: screens, END, and a Success notification the gateway records', async () => {
-    const r = await runScript(['1', '2', '1026100200488', 'n'], { url, phone: '+254712345678' });
-    expect(r.screens.map((s) => s.kind)).toEqual(['CON', 'CON', 'CON', 'END']);
+  test('a whole session to END: screens, the END, and a Success notification the gateway records', async () => {
+    const phone = '+254700000002'; // no applications: "My applications" ends the session
+    await t.rt.services.preferences.setLanguage(phone, 'en');
+    const r = await runScript(['1', '1', 'n'], { url, phone });
+    expect(r.screens.map((s) => s.kind)).toEqual(['CON', 'CON', 'END']);
     expect(r.screens[0]?.text).toMatch(/^Simu e-Citizen\n1\. Application status/);
-    expect(r.screens[3]?.text).toBe('Passport 1026100200488\nREADY for collection\nCollect at Huduma Centre GPO.');
-    expect(r.transcript).toContain('│ Passport 1026100200488');
+    expect(r.screens[2]?.text).toMatch(/^No applications are registered to this phone/);
+    expect(r.transcript).toContain('│ No applications are registered');
     expect(r.transcript).toContain('again? [Y/n] n');
 
     expect(r.events).toHaveLength(1);
     const e = r.events[0]!;
     expect(e.answered).toBe(200);
-    expect(e.fields).toMatchObject({ status: 'Success', hopsCount: '4', input: '1*2*1026100200488', phoneNumber: '+254712345678', networkCode: '63902' });
-    expect(e.fields.lastAppResponse).toMatch(/^END Passport/);
+    expect(e.fields).toMatchObject({ status: 'Success', hopsCount: '3', input: '1*1', phoneNumber: phone, networkCode: '63902' });
+    expect(e.fields.lastAppResponse).toMatch(/^END No applications/);
     expect(e.fields.sessionId).toMatch(/^ATUid_[0-9a-f]{32}$/);
-    expect(await eventsOf(e.fields.sessionId!)).toEqual([{ status: 'Success', hops: 4 }]);
+    expect(await eventsOf(e.fields.sessionId!)).toEqual([{ status: 'Success', hops: 3 }]);
   });
 
   test('/quit mid-session posts Incomplete, and a redial from that phone is offered to continue', async () => {
@@ -63,10 +65,12 @@ describe('npm run simulate', () => {
   });
 
   test('/redial hangs up (Incomplete) and dials a new session; y after END dials again', async () => {
-    const r = await runScript(['1', '/redial', '1', '2', '1026100200488', 'y', '/quit'], { url, phone: '+254712345678', eventsUrl: null });
+    const phone = '+254700000002';
+    await t.rt.services.preferences.setLanguage(phone, 'en');
+    const r = await runScript(['1', '/redial', '1', '1', 'y', '/quit'], { url, phone, eventsUrl: null });
     const sessions = [...new Set(r.screens.map((s) => s.sessionId))];
     expect(sessions).toHaveLength(3);
-    expect(r.screens.map((s) => s.kind)).toEqual(['CON', 'CON', 'CON', 'CON', 'CON', 'END', 'CON']);
+    expect(r.screens.map((s) => s.kind)).toEqual(['CON', 'CON', 'CON', 'CON', 'END', 'CON']);
     expect(r.events).toEqual([]);
   });
 
