@@ -36,6 +36,8 @@ type Ctx = {
 };
 
 const MAX_REFERENCE_TRIES = 3;
+/** Statuses that will not change any more: no "SMS me when this changes". */
+const FINAL_STATUSES: ReadonlySet<string> = new Set(['COLLECTED', 'CANCELLED', 'EXPIRED_UNCOLLECTED', 'REJECTED']);
 
 const refProblemKey: Record<ReferenceProblem, MessageKey> = {
   not_digits: 'status.ref_not_digits',
@@ -75,6 +77,10 @@ export const checkStatus = setup({
     /** Found only when the ID number is the applicant's. */
     verifyApplication: fromPromise<VerifyResult, { reference: string; idNumber: string }>(async () => {
       throw new Error('verifyApplication not provided');
+    }),
+    /** "SMS me when this changes": subscribes the dialling phone to the application. */
+    subscribe: fromPromise<void, { reference: string }>(async () => {
+      throw new Error('subscribe not provided');
     }),
     /** True when the ID number belongs to the citizen registered with the dialling phone. */
     verifyPhoneHolder: fromPromise<boolean, { idNumber: string }>(async () => {
@@ -120,7 +126,7 @@ export const checkStatus = setup({
       on: {
         INPUT: {
           guard: ({ context, event }) => pickIndex(event.value, context.apps.length) !== null,
-          target: 'shown',
+          target: 'result',
           actions: assign({ shown: ({ context, event }) => context.apps[pickIndex(event.value, context.apps.length) ?? 0] }),
         },
         BACK: 'menu',
@@ -167,7 +173,7 @@ export const checkStatus = setup({
         src: 'lookupApplication',
         input: ({ context }) => ({ reference: context.reference ?? '' }),
         onDone: [
-          { guard: ({ event }) => event.output.kind === 'found', target: 'shown', actions: assign({ shown: ({ event }) => (event.output.kind === 'found' ? event.output.app : undefined) }) },
+          { guard: ({ event }) => event.output.kind === 'found', target: 'result', actions: assign({ shown: ({ event }) => (event.output.kind === 'found' ? event.output.app : undefined) }) },
           { target: 'askId' },
         ],
       },
@@ -183,12 +189,37 @@ export const checkStatus = setup({
         src: 'verifyApplication',
         input: ({ context, event }) => ({ reference: context.reference ?? '', idNumber: (event as { value?: string }).value ?? '' }),
         onDone: [
-          { guard: ({ event }) => event.output.kind === 'found', target: 'shown', actions: assign({ shown: ({ event }) => (event.output.kind === 'found' ? event.output.app : undefined) }) },
+          { guard: ({ event }) => event.output.kind === 'found', target: 'result', actions: assign({ shown: ({ event }) => (event.output.kind === 'found' ? event.output.app : undefined) }) },
           { target: 'notFound' },
         ],
       },
     },
     notFound: { type: 'final', meta: { screen: (): Screen => ({ lines: [msg('status.not_found')] }) } },
+    // A status that can still change is offered "SMS me when this changes".
+    result: {
+      always: [{ guard: ({ context }) => !!context.shown && !FINAL_STATUSES.has(context.shown.status), target: 'offer' }, { target: 'shown' }],
+    },
+    offer: {
+      tags: ['prompt', 'personal', 'complete'],
+      meta: { screen: (ctx: Ctx): Screen => ({ ...statusScreen(ctx.shown), items: [msg('subscribe.item')] }) },
+      on: {
+        INPUT: { guard: ({ event }) => chose(event.value, 1), target: 'subscribing' },
+        BACK: [{ guard: ({ context }) => context.mode === 'mine', target: 'mine' }, { target: 'menu' }],
+        REVERIFY: [{ guard: ({ context }) => context.mode === 'mine', target: 'reverifyMine' }, { target: 'askId' }],
+      },
+    },
+    subscribing: {
+      invoke: {
+        id: 'subscribe',
+        src: 'subscribe',
+        input: ({ context }) => ({ reference: context.shown?.reference ?? '' }),
+        onDone: 'subscribed',
+      },
+    },
+    subscribed: {
+      type: 'final',
+      meta: { screen: (ctx: Ctx): Screen => ({ lines: [msg('subscribe.done', { reference: ctx.shown?.reference ?? '' })] }) },
+    },
     shown: {
       type: 'final',
       meta: { screen: (ctx: Ctx): Screen => statusScreen(ctx.shown) },
@@ -208,4 +239,4 @@ export function statusScreen(app: AppSummary | undefined): Screen {
   return { lines };
 }
 
-export default { name: 'check-status', version: 1, machine: checkStatus } as const;
+export default { name: 'check-status', version: 2, machine: checkStatus } as const;

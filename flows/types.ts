@@ -59,4 +59,9 @@ export type FlowEvent =
   /** A dropped session resumed on a state tagged `personal`: ask again who is there before showing it. */
   | { type: 'REVERIFY' };
 
-export type FlowTag = 'prompt' | 'personal';
+/**
+ * `prompt`: the state shows a screen and waits for input. `personal`: it shows personal data, so a
+ * resumed session asks again who is there (REVERIFY). `complete`: the citizen already has what they
+ * came for; a session dropped here is not offered "Continue" on the next dial.
+ */
+export type FlowTag = 'prompt' | 'personal' | 'complete';

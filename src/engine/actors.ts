@@ -14,6 +14,10 @@ export function flowActors(s: Services): Record<string, AnyActorLogic> {
     lookupApplication: fromPromise(({ input }: { input: { reference: string } }) => s.applications.lookup(input.reference, currentHop().phone)),
     verifyApplication: fromPromise(({ input }: { input: { reference: string; idNumber: string } }) => s.applications.verify(input.reference, input.idNumber)),
     verifyPhoneHolder: fromPromise(({ input }: { input: { idNumber: string } }) => s.citizens.isPhoneHolder(currentHop().phone, input.idNumber)),
+    subscribe: fromPromise(async ({ input }: { input: { reference: string } }) => {
+      const hop = currentHop();
+      await s.statusUpdates.subscribe(input.reference, hop.phone, hop.channel);
+    }),
     undeliveredCode: fromPromise(() => s.reset.undeliveredCode(currentHop().phone)),
     prepareReset: fromPromise(({ input }: { input: { idNumber: string } }) => s.reset.prepare(currentHop().phone, input.idNumber, currentHop().channel)),
     resetLoginCode: fromPromise(({ input }: { input: { idRef: string; birthYear: number } }) => {

@@ -64,6 +64,7 @@ export class Conversation {
    */
   notice: Msg | undefined;
   private persisted: FlowState | undefined;
+  private complete = false;
 
   constructor(
     private readonly host: ConversationHost,
@@ -250,16 +251,22 @@ export class Conversation {
   flowState(): FlowState {
     if (!this.persisted) {
       const snapshot = this.actor ? (this.actor.getPersistedSnapshot() as unknown) : null;
+      this.complete = this.actor ? (this.actor.getSnapshot() as AnyMachineSnapshot).hasTag('complete') : false;
       this.actor?.stop();
       this.persisted = { flow: this.flow, version: flows[this.flow].version, snapshot };
     }
     return this.persisted;
   }
 
-  /** Where a redial should pick up; null clears it (main menu, language: nothing worth resuming). */
+  /**
+   * Where a redial should pick up; null clears it: the main menu and language (nothing worth
+   * resuming), and a screen tagged `complete` (the citizen has what they came for, e.g. a status
+   * shown with an offer to subscribe: hanging up there is finishing, not dropping).
+   */
   resumePointer(sessionId: string): ResumePointer | null {
     if (this.resumeOffer) return { sessionId, state: this.resumeOffer, lang: this.hop.lang };
-    if (NOT_RESUMABLE.has(this.flow) || this.finished) return null;
-    return { sessionId, state: this.flowState(), lang: this.hop.lang };
+    const state = this.flowState();
+    if (NOT_RESUMABLE.has(this.flow) || this.finished || this.complete) return null;
+    return { sessionId, state, lang: this.hop.lang };
   }
 }
