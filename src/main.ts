@@ -4,6 +4,9 @@ import { ensureDatabase, migrate } from './db';
 import { seedDemoData } from './db/seed';
 import { createRuntime } from './runtime';
 import { createApp } from './app';
+import { startDevFakeAt } from './sms/dev';
+import { createSmsWorker } from './sms/worker';
+import { atBaseUrl } from './sms/africastalking';
 
 /**
  * `npm start`: the gateway with demo data on a fresh machine that runs only PostgreSQL and Redis.
@@ -17,6 +20,8 @@ async function main(): Promise<void> {
     env.WEBHOOK_SECRET ??= 'dev-webhook-secret-not-for-production';
     env.ID_HASH_KEY ??= 'dev-id-hash-key-not-for-production';
   }
+  // No AT credentials outside production: SMS go to an in-process fake AT and are printed here.
+  const fakeAt = await startDevFakeAt(env, production, (line) => process.stdout.write(`${line}\n`));
   const config = loadConfig(env);
   await ensureDatabase(config.DATABASE_URL);
   const rt = await createRuntime(config);
@@ -26,6 +31,9 @@ async function main(): Promise<void> {
     rt.logger.info('demo data loaded', seeded);
   }
   const app = createApp(rt);
+  fakeAt?.setDeliveryUrl(`http://127.0.0.1:${config.PORT}/sms/delivery?token=${config.WEBHOOK_SECRET}`);
+  const smsWorker = config.SMS_WORKER === 'on' ? createSmsWorker({ config, db: rt.db, redis: rt.redis, logger: rt.logger }) : null;
+  smsWorker?.start();
   const server: Server = app.listen(config.PORT, () => {
     const base = `http://127.0.0.1:${config.PORT}`;
     const lines = [
@@ -34,6 +42,10 @@ async function main(): Promise<void> {
       `  USSD callback (paste into AT's dashboard):  ${base}/ussd?token=${config.WEBHOOK_SECRET}`,
       `  USSD end-of-session notifications:           ${base}/ussd/events?token=${config.WEBHOOK_SECRET}`,
       `  Health: ${base}/healthz   Ready: ${base}/readyz`,
+      `  SMS delivery reports (AT's dashboard):      ${base}/sms/delivery?token=${config.WEBHOOK_SECRET}`,
+      fakeAt
+        ? `  SMS: fake Africa's Talking at ${fakeAt.url} (no AT_API_KEY); every SMS it "sends" is printed here`
+        : `  SMS: Africa's Talking at ${atBaseUrl(config)}${smsWorker ? '' : ' (worker off here: run npm run worker)'}`,
       `  Dial it from a terminal phone:  npm run simulate -- --phone +254712345678`,
       production ? '' : '  (dev secrets in use: set WEBHOOK_SECRET and ID_HASH_KEY for anything real)',
       '',
@@ -43,7 +55,8 @@ async function main(): Promise<void> {
 
   const shutdown = (signal: string) => {
     rt.logger.info('shutting down', { signal });
-    server.close(() => void rt.close().then(() => process.exit(0)));
+    const smsStopped = Promise.all([smsWorker?.stop(), fakeAt?.close()]);
+    server.close(() => void smsStopped.then(() => rt.close()).then(() => process.exit(0)));
     setTimeout(() => process.exit(1), 5000).unref();
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));

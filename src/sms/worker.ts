@@ -58,6 +58,8 @@ export interface ClaimedSms {
   attempts: number;
 }
 
+type SentItem = { row: ClaimedSms; result: Extract<SendResult, { outcome: 'sent' }> };
+
 export interface RoundStats {
   claimed: number;
   sent: number;
@@ -173,12 +175,26 @@ export class SmsWorker {
     const rows = await claimDueSms(this.deps.db, granted, this.opts.leaseMs);
     if (rows.length < granted) await this.throttle.refund(granted - rows.length);
     stats.claimed = rows.length;
+    // Successes are recorded in small batches (one UPDATE for many rows: the hot path's only write);
+    // anything else is recorded at once.
+    const pending: SentItem[] = [];
+    const flush = async () => {
+      const items = pending.splice(0);
+      if (items.length === 0) return;
+      const n = await this.recordSent(items); // (not `stats.sent += await …`: that reads stats.sent before the await)
+      stats.sent += n;
+    };
     let next = 0;
     const lane = async () => {
       while (next < rows.length) {
         const row = rows[next++] as ClaimedSms;
         try {
-          stats[await this.process(row)]++;
+          const r = await this.process(row);
+          if (typeof r === 'string') stats[r]++;
+          else {
+            pending.push(r);
+            if (pending.length >= this.opts.concurrency) await flush();
+          }
         } catch (err) {
           // Recording failed (database away): the row stays `sending` and is retried after its lease.
           this.deps.logger.error('sms worker could not record a result', { smsId: row.id, error: (err as Error).message });
@@ -186,10 +202,56 @@ export class SmsWorker {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.opts.concurrency, rows.length) }, lane));
+    try {
+      await flush();
+    } catch (err) {
+      this.deps.logger.error('sms worker could not record results', { error: (err as Error).message });
+    }
     return stats;
   }
 
-  private async process(row: ClaimedSms): Promise<'sent' | 'retrying' | 'failed' | 'released'> {
+  /** Records sent messages (fenced by attempt), then applies any delivery report that beat us to it. Returns how many were recorded. */
+  private async recordSent(items: SentItem[]): Promise<number> {
+    const { db, logger } = this.deps;
+    let recorded: SentItem[];
+    try {
+      const values = items.map(() => '(?::bigint, ?::int, ?, ?, ?::int, ?, ?::int)').join(', ');
+      const params = items.flatMap(({ row, result: r }) => [row.id, row.attempts, r.messageId, r.status.slice(0, 32), r.statusCode, r.cost?.slice(0, 32) ?? null, r.parts]);
+      const { rows } = await db.raw<{ rows: Array<{ id: string }> }>(
+        `UPDATE sms_outbound s
+            SET status = 'sent', at_message_id = v.mid, at_status = v.st, at_status_code = v.code, cost = v.cost,
+                message_parts = v.parts, sent_at = now(), last_error = NULL, updated_at = now()
+           FROM (VALUES ${values}) AS v(id, attempts, mid, st, code, cost, parts)
+          WHERE s.id = v.id AND s.status = 'sending' AND s.attempts = v.attempts
+          RETURNING s.id`,
+        params,
+      );
+      const ok = new Set(rows.map((r) => Number(r.id)));
+      recorded = items.filter((i) => ok.has(i.row.id));
+      for (const i of items) if (!ok.has(i.row.id)) logger.warn('sms result arrived after the lease ended; a newer attempt owns the row', { smsId: i.row.id, attempt: i.row.attempts });
+    } catch (err) {
+      // One bad row (e.g. a messageId already stored) must not leave the others unrecorded: one by one.
+      logger.warn('sms batch record failed; recording one by one', { error: (err as Error).message });
+      recorded = [];
+      for (const i of items) {
+        const patch = { status: 'sent', at_message_id: i.result.messageId, at_status: i.result.status.slice(0, 32), at_status_code: i.result.statusCode, cost: i.result.cost?.slice(0, 32) ?? null, message_parts: i.result.parts, sent_at: db.fn.now(), last_error: null };
+        try {
+          if (await this.finish(i.row, patch)) recorded.push(i);
+        } catch (e) {
+          if (await this.finish(i.row, { ...patch, at_message_id: null, last_error: `messageId not stored: ${(e as Error).message}`.slice(0, 200) })) recorded.push(i);
+        }
+      }
+    }
+    const ids = recorded.map((i) => i.result.messageId).filter((m): m is string => m !== null);
+    if (ids.length > 0) {
+      const waiting = await db('sms_delivery_unmatched').whereIn('at_message_id', ids).whereNull('matched_at').distinct('at_message_id');
+      for (const w of waiting) await applyWaitingReports(db, w.at_message_id as string);
+    }
+    for (const i of recorded) logger.debug('sms sent', { smsId: i.row.id, kind: i.row.kind, attempt: i.row.attempts, messageId: i.result.messageId });
+    return recorded.length;
+  }
+
+  private async process(row: ClaimedSms): Promise<'retrying' | 'failed' | 'released' | SentItem> {
     const { db, logger } = this.deps;
     if (this.stopping || this.paused) {
       await this.release(row, 0, this.stopping ? 'worker stopped' : 'sending paused');
@@ -208,21 +270,8 @@ export class SmsWorker {
     const result: SendResult = await this.deps.sender.send({ to: row.to_phone, message: row.body });
 
     switch (result.outcome) {
-      case 'sent': {
-        const recorded = await this.finish(row, {
-          status: 'sent',
-          at_message_id: result.messageId,
-          at_status: result.status.slice(0, 32),
-          at_status_code: result.statusCode,
-          cost: result.cost?.slice(0, 32) ?? null,
-          message_parts: result.parts,
-          sent_at: db.fn.now(),
-          last_error: null,
-        });
-        if (recorded && result.messageId) await applyWaitingReports(db, result.messageId);
-        logger.debug('sms sent', { smsId: row.id, kind: row.kind, attempt: row.attempts, messageId: result.messageId });
-        return 'sent';
-      }
+      case 'sent':
+        return { row, result };
       case 'permanent':
         await this.finish(row, {
           status: 'failed',

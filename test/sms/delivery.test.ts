@@ -80,7 +80,8 @@ test.each([['Rejected'], ['Expired']])('%s → failed (reason defaults to the st
 
 test('automatic reports from the fake arrive after the send', async () => {
   sms = await startSmsHarness(t.rt.db, t.rt.logger, { app: t.app, fake: { autoDeliver: { delayMs: 0, statuses: ['Sent', 'Success'] } } });
-  const { id } = await sent();
+  const id = await enqueueSms(t.rt.db, { to: PHONE, body: 'Your e-Citizen code is 123456', kind: 'login_code' });
+  await sms.drain();
   await eventually(async () => (await row(id)).status === 'delivered');
 });
 
