@@ -34,7 +34,12 @@ export async function createRuntime(config: Config, opts: { logger?: Logger; now
   const db = createDb(config.DATABASE_URL);
   const redis = createRedis(config.REDIS_URL);
   redis.on('error', (err) => logger.warn('redis error', { error: err.message }));
-  await redis.connect();
+  // Without Redis there are no sessions: refuse to start, and leave nothing reconnecting behind.
+  await redis.connect().catch(async (err: unknown) => {
+    redis.disconnect();
+    await db.destroy();
+    throw err;
+  });
   const services = createServices({ db, redis, redisPrefix: config.REDIS_PREFIX, idHashKey: config.ID_HASH_KEY, ...(opts.now ? { now: opts.now } : {}) });
   const store = new SessionStore(redis, config.REDIS_PREFIX, config.SESSION_TTL_S, config.RESUME_TTL_S);
   const engine = new UssdEngine({
