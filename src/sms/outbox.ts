@@ -20,20 +20,25 @@ export interface OutboundSms {
  * message: they commit together, and the worker sends after the commit. Returns the row id, or
  * null when `dedupeKey` was already used.
  */
+const row = (db: Knex | Knex.Transaction, sms: OutboundSms) => ({
+  to_phone: sms.to,
+  body: sms.body,
+  kind: sms.kind,
+  essential: sms.essential ?? true,
+  next_attempt_at: sms.sendAfter ?? db.fn.now(),
+  dedupe_key: sms.dedupeKey ?? null,
+  ref: sms.ref ?? null,
+});
+
 export async function enqueueSms(db: Knex | Knex.Transaction, sms: OutboundSms): Promise<number | null> {
-  const rows = await db('sms_outbound')
-    .insert({
-      to_phone: sms.to,
-      body: sms.body,
-      kind: sms.kind,
-      essential: sms.essential ?? true,
-      next_attempt_at: sms.sendAfter ?? db.fn.now(),
-      dedupe_key: sms.dedupeKey ?? null,
-      ref: sms.ref ?? null,
-    })
-    .onConflict('dedupe_key')
-    .ignore()
-    .returning('id');
-  const row = rows[0] as { id: string | number } | undefined;
-  return row ? Number(row.id) : null;
+  const rows = await db('sms_outbound').insert(row(db, sms)).onConflict('dedupe_key').ignore().returning('id');
+  const first = rows[0] as { id: string | number } | undefined;
+  return first ? Number(first.id) : null;
+}
+
+/** Many messages in one statement (a batch of status alerts). Returns how many were new (not deduplicated away). */
+export async function enqueueSmsMany(db: Knex | Knex.Transaction, messages: OutboundSms[]): Promise<number> {
+  if (messages.length === 0) return 0;
+  const rows = await db('sms_outbound').insert(messages.map((m) => row(db, m))).onConflict('dedupe_key').ignore().returning('id');
+  return rows.length;
 }

@@ -1,0 +1,29 @@
+import { loadConfig } from '../config';
+import { createDb, ensureDatabase, migrate } from '../db';
+import { AgencyService } from '../services/agencies';
+
+/** `npm run agency:token -- <agency> [label]`: issues a bearer token for an agency's back office. Shown once; stored hashed. */
+async function main(): Promise<void> {
+  const [agency, label] = process.argv.slice(2);
+  if (!agency) throw new Error('usage: npm run agency:token -- <agency> [label]   (agencies: immigration, nrb, civil_registration, dci, ntsa, brs, kra)');
+  const env = { ...process.env };
+  if (env.NODE_ENV !== 'production') {
+    env.WEBHOOK_SECRET ??= 'dev-webhook-secret-not-for-production';
+    env.ID_HASH_KEY ??= 'dev-id-hash-key-not-for-production';
+  }
+  const config = loadConfig(env);
+  await ensureDatabase(config.DATABASE_URL);
+  const db = createDb(config.DATABASE_URL);
+  try {
+    await migrate(db);
+    if (!(await db('agencies').where({ code: agency }).first())) throw new Error(`unknown agency: ${agency} (run npm run seed first?)`);
+    console.log(await new AgencyService(db).issueToken(agency, label));
+  } finally {
+    await db.destroy();
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
