@@ -4,12 +4,16 @@ import winston from 'winston';
  * Redaction for every log line. An ID number reveals a person's whole identity and a phone number
  * is nearly as bad, so neither may reach a log in full, whatever field or message it hides in.
  *
- * - Kenyan phone numbers (+2547…, 2547…, 07…, 01…) become `+2547****5678` (first 5, last 4 digits kept).
- * - Any other run of 7 to 10 digits (the length of an ID number) becomes `[id]`.
+ * - Kenyan phone numbers (+2547…, 2547…, 07…, 01…) become `+2547****5678` (first 5, last 4 digits kept);
+ *   any other number in international form (`+` and 9 to 15 digits) is masked the same way.
+ * - Any other run of 7 to 10 digits (the length of an ID number) becomes `[id]`, also after a `*`
+ *   (AT's USSD text joins answers with `*`). Digits glued to letters are part of an identifier
+ *   (the hex of a session id such as `ATUid_3f2a1234567b…`), not an ID number, and are left alone.
  * Longer runs (13-digit application references, message ids) are left alone: they identify no person.
  */
 const PHONE = /(?<!\d)(?:\+?254|0)([17]\d{8})(?!\d)/g;
-const ID_LIKE = /(?<![\d*])\d{7,10}(?!\d)/g;
+const INTL_PHONE = /(?<![\dA-Za-z])\+\d{9,15}(?!\d)/g;
+const ID_LIKE = /(?<![\dA-Za-z])\d{7,10}(?![\dA-Za-z])/g;
 
 /** `+254712345678` → `+2547****5678`: enough to recognise one's own number, not to call it. */
 export function maskPhone(msisdn: string): string {
@@ -20,6 +24,7 @@ export function maskPhone(msisdn: string): string {
 export function redact(text: string): string {
   return text
     .replace(PHONE, (_m, rest: string) => `+254${rest.slice(0, 1)}****${rest.slice(-4)}`)
+    .replace(INTL_PHONE, (m) => maskPhone(m))
     .replace(ID_LIKE, '[id]');
 }
 
