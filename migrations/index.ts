@@ -4,6 +4,7 @@ import * as m002 from './20261125_002_sms_outbound';
 import * as m003 from './20261125_003_reset_audit';
 import * as m004 from './20261125_004_sms_delivery';
 import * as m005 from './20261125_005_appointments';
+import * as m006 from './20261125_006_staff';
 import * as m007 from './20261125_007_sms_channel';
 
 /**
@@ -16,6 +17,7 @@ const all: Array<[string, Knex.Migration]> = [
   ['20261125_003_reset_audit', m003],
   ['20261125_004_sms_delivery', m004],
   ['20261125_005_appointments', m005],
+  ['20261125_006_staff', m006],
   ['20261125_007_sms_channel', m007],
 ];
 

@@ -4,6 +4,7 @@ import { ussdRouter } from './channels/ussd/router';
 import { smsDeliveryRouter } from './channels/sms/delivery';
 import { smsInboundRouter } from './channels/sms/inbound';
 import { statusApiRouter } from './channels/api/status-updates';
+import { staffRouter } from './channels/staff';
 import { errorHandler } from './http/errors';
 
 /** The HTTP surface. Built from a runtime, not started: supertest calls it directly. */
@@ -30,6 +31,7 @@ export function createApp(rt: Runtime): Express {
   app.use('/sms/delivery', smsDeliveryRouter({ db: rt.db, logger: rt.logger, webhookSecret: rt.config.WEBHOOK_SECRET }));
   app.use('/sms/inbound', smsInboundRouter({ inbox: rt.inbox, logger: rt.logger, webhookSecret: rt.config.WEBHOOK_SECRET }));
   app.use('/api', statusApiRouter({ services: rt.services, logger: rt.logger }));
+  app.use('/staff', staffRouter(rt));
   app.use((_req, res) => void res.status(404).type('text/plain').send('not found'));
   app.use(errorHandler(rt.logger));
   return app;

@@ -4,12 +4,13 @@ import * as status from './status';
 import * as reset from './reset';
 import * as sms from './sms';
 import * as booking from './booking';
+import * as staff from './staff';
 
 /**
  * The language catalogues: one module per area, each with `en` and `sw` side by side. A new area
  * (a new flow's screens) is one new module added to `modules` below.
  */
-const modules = [common, status, reset, booking, sms] as const;
+const modules = [common, status, reset, booking, sms, staff] as const;
 
 type Module = (typeof modules)[number];
 type KeysOf<M> = M extends { en: infer E } ? keyof E : never;

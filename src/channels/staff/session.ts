@@ -1,0 +1,104 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Request, Response } from 'express';
+import type { MessageKey } from '../../i18n';
+
+/** A message for the next page (post/redirect/get), kept as a catalogue key so it follows the language. */
+export interface Flash {
+  level: 'ok' | 'error';
+  key: MessageKey;
+  params?: Record<string, string | number>;
+}
+
+export interface StaffSession {
+  /** null: a visitor on the login page (the session only carries the CSRF token of the login form). */
+  staffId: number | null;
+  /** The synchroniser token every POST form carries. */
+  csrf: string;
+  createdAt: number;
+  flash?: Flash;
+}
+
+/** Idle timeout: a counter PC left alone logs out after 30 minutes. */
+export const IDLE_S = 30 * 60;
+/** Absolute limit: a working day. */
+export const ABSOLUTE_S = 12 * 60 * 60;
+/** A login page's session (only a CSRF token) lives this long. */
+export const ANON_S = 30 * 60;
+
+/**
+ * Console sessions in Redis (under REDIS_PREFIX): the cookie carries 32 random bytes, Redis keys
+ * carry only their SHA-256, so a dump of Redis cannot be replayed as cookies. A new id is issued at
+ * login (no session fixation) and the key is deleted at logout.
+ */
+export class StaffSessions {
+  constructor(private readonly redis: Redis, private readonly prefix: string, readonly cookieName: string, private readonly secure: boolean) {}
+
+  private key(sid: string): string {
+    return `${this.prefix}staff:sess:${createHash('sha256').update(sid).digest('hex')}`;
+  }
+
+  async create(staffId: number | null): Promise<{ sid: string; session: StaffSession }> {
+    const sid = randomBytes(32).toString('base64url');
+    const session: StaffSession = { staffId, csrf: randomBytes(32).toString('base64url'), createdAt: Date.now() };
+    await this.redis.set(this.key(sid), JSON.stringify(session), 'EX', staffId === null ? ANON_S : IDLE_S);
+    return { sid, session };
+  }
+
+  /** The session, its idle timeout renewed; null when unknown, expired or past the absolute limit. */
+  async load(sid: string): Promise<StaffSession | null> {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(sid)) return null;
+    const raw = await this.redis.get(this.key(sid));
+    if (!raw) return null;
+    const session = JSON.parse(raw) as StaffSession;
+    if (Date.now() - session.createdAt > ABSOLUTE_S * 1000) {
+      await this.destroy(sid);
+      return null;
+    }
+    if (session.staffId !== null) await this.redis.expire(this.key(sid), IDLE_S);
+    return session;
+  }
+
+  async save(sid: string, session: StaffSession): Promise<void> {
+    await this.redis.set(this.key(sid), JSON.stringify(session), 'EX', session.staffId === null ? ANON_S : IDLE_S);
+  }
+
+  async destroy(sid: string): Promise<void> {
+    await this.redis.del(this.key(sid));
+  }
+
+  /** HttpOnly, SameSite=Lax, Path=/, Secure (and the __Host- name) in production; no Max-Age: it ends with the browser. */
+  setCookie(res: Response, sid: string): void {
+    res.cookie(this.cookieName, sid, { httpOnly: true, sameSite: 'lax', secure: this.secure, path: '/' });
+  }
+
+  clearCookie(res: Response): void {
+    res.clearCookie(this.cookieName, { httpOnly: true, sameSite: 'lax', secure: this.secure, path: '/' });
+  }
+}
+
+/** The request's cookies (a few lines instead of a dependency: we read two cookies). */
+export function cookies(req: Request): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i < 1) continue;
+    const name = part.slice(0, i).trim();
+    let value = part.slice(i + 1).trim();
+    if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    try {
+      out[name] = decodeURIComponent(value);
+    } catch {
+      out[name] = value;
+    }
+  }
+  return out;
+}
+
+/** Constant-time check of a submitted CSRF token against the session's. */
+export function csrfMatches(session: StaffSession | null, submitted: unknown): boolean {
+  if (!session || typeof submitted !== 'string') return false;
+  const a = Buffer.from(session.csrf);
+  const b = Buffer.from(submitted);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
