@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   }
   const app = createApp(rt);
   fakeAt?.setDeliveryUrl(`http://127.0.0.1:${config.PORT}/sms/delivery?token=${config.WEBHOOK_SECRET}`);
-  const smsWorker = config.SMS_WORKER === 'on' ? createSmsWorker({ config, db: rt.db, redis: rt.redis, logger: rt.logger }) : null;
+  const smsWorker = config.SMS_WORKER === 'on' ? createSmsWorker({ config, db: rt.db, redis: rt.redis, logger: rt.logger, isOptedOut: (phone) => rt.services.optOuts.isOptedOut(phone) }) : null;
   smsWorker?.start();
   const server: Server = app.listen(config.PORT, () => {
     const base = `http://127.0.0.1:${config.PORT}`;

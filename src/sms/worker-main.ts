@@ -2,6 +2,8 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '../config';
 import { createDb } from '../db';
 import { createLogger } from '../log';
+import { BlindIndex } from '../services/blind-index';
+import { OptOutService } from '../services/opt-outs';
 import { atBaseUrl } from './africastalking';
 import { createSmsWorker } from './worker';
 
@@ -25,9 +27,11 @@ async function main(): Promise<void> {
   const config = loadConfig(env);
   const logger = createLogger(config.LOG_LEVEL);
   const db = createDb(config.DATABASE_URL);
-  const redis = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
   redis.on('error', (err) => logger.warn('redis error', { error: err.message }));
-  const worker = createSmsWorker({ config, db, redis, logger });
+  await redis.connect(); // the shared rate limit lives there
+  const optOuts = new OptOutService(db, new BlindIndex(config.ID_HASH_KEY));
+  const worker = createSmsWorker({ config, db, redis, logger, isOptedOut: (phone) => optOuts.isOptedOut(phone) });
   worker.start();
   logger.info('sms worker started', { at: atBaseUrl(config), maxPerSecond: config.SMS_MAX_PER_SECOND });
 

@@ -379,6 +379,8 @@ export function createSmsWorker(deps: {
   redis: Redis | null;
   logger: Logger;
   sender?: SmsSender;
+  /** STOP: non-essential messages to these phones are cancelled at send time (see SmsWorkerDeps). */
+  isOptedOut?: (phone: string, kind: string) => Promise<boolean>;
   options?: Partial<SmsWorkerOptions>;
 }): SmsWorker {
   const { config, logger } = deps;
@@ -405,6 +407,7 @@ export function createSmsWorker(deps: {
     sender,
     logger,
     throttle,
+    ...(deps.isOptedOut ? { isOptedOut: deps.isOptedOut } : {}),
     options: {
       batchSize,
       concurrency,

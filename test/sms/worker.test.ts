@@ -1,10 +1,13 @@
 import { PassThrough } from 'node:stream';
 import { createDb, type Db } from '../../src/db';
 import { createLogger } from '../../src/log';
+import { BlindIndex } from '../../src/services/blind-index';
+import { OptOutService } from '../../src/services/opt-outs';
 import { enqueueSms, type OutboundSms } from '../../src/sms/outbox';
 import { TokenBucket } from '../../src/sms/throttle';
 import { backoffMs, claimDueSms } from '../../src/sms/worker';
 import { createTestDatabase } from '../helpers/test-app';
+import { TEST_ID_HASH_KEY } from '../helpers/env';
 import { eventually, startSmsHarness, TEST_AT_SENDER_ID, TEST_AT_USERNAME, type SmsHarness } from '../helpers/sms';
 
 /**
@@ -293,6 +296,17 @@ test('opt-out hook: a non-essential message to an opted-out phone is cancelled; 
   expect(await row(reminder)).toMatchObject({ status: 'cancelled', failure_reason: 'opted_out' });
   expect(await row(codeId)).toMatchObject({ status: 'sent' });
   expect(sms.fake.messages().map((m) => m.message)).toEqual(['Your e-Citizen code is 000018']);
+});
+
+test('STOP after enqueue: the reminder is cancelled at send time by the real opt-out list', async () => {
+  const optOuts = new OptOutService(db, new BlindIndex(TEST_ID_HASH_KEY));
+  sms = await startSmsHarness(db, logger, { isOptedOut: (phone) => optOuts.isOptedOut(phone) });
+  const reminder = await enqueueSms(db, { to: PHONE, body: 'Reminder: Huduma GPO tomorrow 10:00', kind: 'reminder', essential: false });
+  await optOuts.optOut(PHONE, 'STOP');
+  await sms.drain();
+  expect(await row(reminder)).toMatchObject({ status: 'cancelled' });
+  expect(sms.fake.calls).toBe(0);
+  await optOuts.optIn(PHONE);
 });
 
 test('a message due later (sendAfter) waits', async () => {
