@@ -32,6 +32,7 @@ describe.each(files)('sms transcript %s', (file) => {
 
   test.each(parseTranscript(join(dir, file)).map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     if (c.lang) await t.rt.services.preferences.setLanguage(c.phone, c.lang);
+    t.setNow(c.clock ?? null);
     for (const step of c.steps) {
       const seen = sms.fake.messagesTo(c.phone).length;
       const res = await request(t.app)

@@ -63,8 +63,10 @@ export class SmsEngine implements ConversationHost {
     return (await this.deps.redis.exists(this.key(phone))) === 1;
   }
 
-  async end(phone: string): Promise<void> {
-    await this.deps.redis.del(this.key(phone));
+  /** Ends the phone's conversation; returns its language (null when none was running). */
+  async end(phone: string): Promise<Lang | null> {
+    const raw = await this.deps.redis.getdel(this.key(phone));
+    return raw ? (JSON.parse(raw) as SmsRecord).lang : null;
   }
 
   /** Starts (or restarts) a conversation in `flow`, e.g. after the keyword BOOK. */

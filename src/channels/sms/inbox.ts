@@ -123,7 +123,7 @@ export class SmsInbox {
       case 'reset':
         return this.startFlow(msg.from, 'reset-code', parsed.lang);
       case 'cancel':
-        return { outcome: 'cancel', replies: [await this.cancel(msg.from, parsed)] };
+        return { outcome: 'cancel', replies: await this.cancel(msg.from, parsed) };
       case 'help':
       default:
         return { outcome: 'help', replies: say(parsed.lang, { key: 'sms.help', params: { code: this.deps.ussdCode } }) };
@@ -133,8 +133,7 @@ export class SmsInbox {
   private async converse(phone: string, text: string): Promise<SmsTurn | null> {
     if (!(await this.deps.sms.active(phone))) return null;
     if (text.trim() === '00') {
-      const lang = await this.savedLang(phone);
-      await this.deps.sms.end(phone);
+      const lang = (await this.deps.sms.end(phone)) ?? (await this.savedLang(phone));
       return { text: this.t(lang, { key: 'sms.ended' }), ended: true };
     }
     return this.deps.sms.reply(phone, text);
@@ -174,11 +173,16 @@ export class SmsInbox {
     return [this.t(lang, { key: 'status.mine_title' }), ...lines].join('\n');
   }
 
-  private async cancel(phone: string, parsed: ParsedSms): Promise<string> {
-    const code = parsed.args.join('').toUpperCase();
-    if (!code) return this.t(parsed.lang, { key: 'sms.cancel_usage' });
-    const appointments = this.deps.services.appointments as unknown as { cancelByCode?: (phone: string, code: string, lang: Lang) => Promise<string> };
-    if (!appointments.cancelByCode) return this.t(parsed.lang, { key: 'sms.not_available', params: { code: this.deps.ussdCode } });
-    return appointments.cancelByCode(phone, code, parsed.lang);
+  /**
+   * CANCEL <booking code>: cancels the phone's own active booking with that code. The appointment
+   * service sends the cancellation SMS itself (as for a USSD cancel), so a success adds no reply.
+   */
+  private async cancel(phone: string, parsed: ParsedSms): Promise<string[]> {
+    const code = parsed.args.join('').replace(/\s/g, '');
+    if (!code) return [this.t(parsed.lang, { key: 'sms.cancel_usage' })];
+    const booking = await this.deps.db('bookings').where({ code, phone, status: 'active' }).first('id');
+    const result = booking ? await this.deps.services.appointments.cancel(phone, Number(booking.id)) : null;
+    if (result?.kind === 'cancelled') return [];
+    return [this.t(parsed.lang, { key: 'sms.cancel_not_found', params: { code } })];
   }
 }
