@@ -414,6 +414,8 @@ interface Row {
   p99: number;
   errors: number;
   cpuChild: number | null;
+  /** CPU time of the target process per counted hop: its cost, less sensitive than throughput to a busy machine. */
+  cpuMsPerHop: number | null;
   cpuLoadgen: number;
   machine: number | null;
   steal: number | null;
@@ -430,6 +432,7 @@ function toRow(label: string, s: RoundStats): Row {
     p99: percentile(Array.from(sorted), 99),
     errors: s.errors,
     cpuChild: s.cpuChild,
+    cpuMsPerHop: s.cpuChild === null || s.hops === 0 ? null : (s.cpuChild * s.seconds * 1000) / s.hops,
     cpuLoadgen: s.cpuLoadgen,
     machine: s.machine,
     steal: s.steal,
@@ -437,11 +440,11 @@ function toRow(label: string, s: RoundStats): Row {
 }
 
 function table(rows: Row[]): string {
-  const head = ['round', 'target', 'hops/s', 'sessions/s', 'p50 ms', 'p99 ms', 'errors', 'server CPU', 'loadgen CPU', 'machine', 'steal'];
+  const head = ['round', 'target', 'hops/s', 'sessions/s', 'p50 ms', 'p99 ms', 'errors', 'server CPU', 'CPU ms/hop', 'loadgen CPU', 'machine', 'steal'];
   const pct = (x: number | null) => (x === null || !Number.isFinite(x) ? '-' : `${Math.round(x * 100)}%`);
   const body = rows.map((r) => [
     r.label, r.target, r.hopsPerS.toFixed(0), r.target === 'ceiling' ? '-' : r.sessionsPerS.toFixed(0),
-    r.p50.toFixed(1), r.p99.toFixed(1), String(r.errors), pct(r.cpuChild), pct(r.cpuLoadgen), pct(r.machine), pct(r.steal),
+    r.p50.toFixed(1), r.p99.toFixed(1), String(r.errors), pct(r.cpuChild), r.cpuMsPerHop === null || !Number.isFinite(r.cpuMsPerHop) ? '-' : r.cpuMsPerHop.toFixed(2), pct(r.cpuLoadgen), pct(r.machine), pct(r.steal),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
@@ -569,7 +572,8 @@ const USAGE = `Usage: npm run bench -- [--concurrency 50] [--seconds 10] [--roun
   --warmup       seconds of unmeasured load on each target first
   --mine         share of "My applications" sessions (the rest: by application number)
   --profile DIR  CPU-profile the gateway during its measured rounds (files in DIR; read with bench/cpuprofile-top.ts)
-  --compare DIR  also run the gateway of another checkout (e.g. a git worktree) as a third target, for before/after`;
+  --compare DIR  also run the gateway of another checkout (e.g. a git worktree) as a third target, for before/after
+  --database N   the bench's own database (default simu_bench; created, migrated and seeded if needed)`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -582,6 +586,7 @@ async function main(): Promise<void> {
       mine: { type: 'string', default: '0.3' },
       profile: { type: 'string' },
       compare: { type: 'string' },
+      database: { type: 'string', default: 'simu_bench' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -604,7 +609,8 @@ async function main(): Promise<void> {
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const prefix = `simu-bench:${runId}:`;
   const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/simu');
-  base.pathname = '/simu_bench';
+  if (!/^[a-z0-9_]+$/.test(values.database)) throw new Error('--database must be a plain name such as simu_bench');
+  base.pathname = `/${values.database}`;
   const databaseUrl = base.toString();
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const env: NodeJS.ProcessEnv = {
@@ -621,7 +627,7 @@ async function main(): Promise<void> {
   loadConfig(env); // the gateway's config, checked before anything starts
 
   const log = (m: string) => process.stdout.write(`${m}\n`);
-  log(`Preparing simu_bench (migrate, demo data, ${concurrency} bench citizens) and Redis prefix ${prefix}`);
+  log(`Preparing database ${values.database} (migrate, demo data, ${concurrency} bench citizens) and Redis prefix ${prefix}`);
   await ensureDatabase(databaseUrl);
   const db = createDb(databaseUrl);
   const blind = new BlindIndex(ID_HASH_KEY);
@@ -673,7 +679,7 @@ async function main(): Promise<void> {
     const summary = (t: string): Row => ({
       label: 'median', target: t, hopsPerS: med(t, (r) => r.hopsPerS), sessionsPerS: med(t, (r) => r.sessionsPerS),
       p50: med(t, (r) => r.p50), p99: med(t, (r) => r.p99), errors: rows.filter((r) => r.target === t).reduce((a, r) => a + r.errors, 0),
-      cpuChild: med(t, (r) => r.cpuChild ?? NaN), cpuLoadgen: med(t, (r) => r.cpuLoadgen),
+      cpuChild: med(t, (r) => r.cpuChild ?? NaN), cpuMsPerHop: med(t, (r) => r.cpuMsPerHop ?? NaN), cpuLoadgen: med(t, (r) => r.cpuLoadgen),
       machine: med(t, (r) => r.machine ?? NaN), steal: med(t, (r) => r.steal ?? NaN),
     });
     const medians = targets.map((t) => summary(t.child.name));
@@ -710,7 +716,7 @@ async function main(): Promise<void> {
       log('errors:');
       for (const [k, v] of [...samples].sort((a, b) => b[1] - a[1]).slice(0, 10)) log(`  ${v} x ${k}`);
     }
-    log(`"server CPU": the target process (100% = one core); "loadgen CPU": this process; "machine": all ${cpus().length} CPUs busy (Redis and PostgreSQL included), "steal": taken by the hypervisor.`);
+    log(`"server CPU": the target process (100% = one core), "CPU ms/hop" its CPU time per hop; "loadgen CPU": this process; "machine": all ${cpus().length} CPUs busy (Redis and PostgreSQL included), "steal": taken by the hypervisor.`);
   } finally {
     await Promise.all(children.map(stopChild));
     let cursor = '0';
