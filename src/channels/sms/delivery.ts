@@ -13,7 +13,7 @@ import { applyDeliveryReport } from '../../sms/delivery-reports';
  */
 const reportSchema = z.object({
   id: z.string().min(1).max(64),
-  status: z.string().regex(/^[A-Za-z]{1,32}$/, 'status must be a word, e.g. Success'),
+  status: z.string().regex(/^[A-Za-z][A-Za-z0-9 _-]{0,31}$/, 'status must be a word, e.g. Success'),
   phoneNumber: z.string().max(20).optional(),
   networkCode: z.string().max(8).optional(),
   failureReason: z.string().max(128).optional(),
