@@ -246,12 +246,12 @@ ${codeForm(ctx, `${base}/verify`, t('staff.visit.code'), codeError)}
     const label = (prefix: string, code: string) => (isMessageKey(`${prefix}.${code}`) ? tr(lang, `${prefix}.${code}` as MessageKey) : code);
     const apps = c.applications.length === 0
       ? html`<p>${t('staff.citizen.no_applications')}</p>`
-      : html`<table><caption>${t('staff.citizen.applications')}</caption><thead><tr><th scope="col">${t('staff.col.reference')}</th><th scope="col">${t('staff.col.type')}</th><th scope="col">${t('staff.col.status')}</th><th scope="col">${t('staff.col.submitted')}</th><th scope="col">${t('staff.col.collect')}</th><th scope="col">${t('staff.col.reason')}</th></tr></thead><tbody>
+      : html`<table><thead><tr><th scope="col">${t('staff.col.reference')}</th><th scope="col">${t('staff.col.type')}</th><th scope="col">${t('staff.col.status')}</th><th scope="col">${t('staff.col.submitted')}</th><th scope="col">${t('staff.col.collect')}</th><th scope="col">${t('staff.col.reason')}</th></tr></thead><tbody>
 ${c.applications.map((a) => html`<tr><td>${a.reference}</td><td>${label('type', a.type)}</td><td>${label('st', a.status)}</td><td>${a.submittedOn}</td><td>${a.collectionCentre ?? ''}</td><td>${a.reason ? label('reason', a.reason) : ''}</td></tr>`)}
 </tbody></table>`;
     const bookings = c.bookings.length === 0
       ? html`<p>${t('staff.bookings.none')}</p>`
-      : html`<table><caption>${t('staff.bookings.title')}</caption><thead><tr><th scope="col">${t('staff.col.code')}</th><th scope="col">${t('staff.col.service')}</th><th scope="col">${t('staff.col.centre')}</th><th scope="col">${t('staff.col.when')}</th><th scope="col"><span class="hint">-</span></th></tr></thead><tbody>
+      : html`<table><thead><tr><th scope="col">${t('staff.col.code')}</th><th scope="col">${t('staff.col.service')}</th><th scope="col">${t('staff.col.centre')}</th><th scope="col">${t('staff.col.when')}</th><th scope="col">${t('staff.col.change')}</th></tr></thead><tbody>
 ${c.bookings.map((b) => html`<tr><td>${b.code}</td><td>${trMsg(lang, serviceMsg(b.service))}</td><td>${b.centre.name}</td><td>${trMsg(lang, dayMsg(b.day))} ${b.time}</td><td>${b.mine
         ? html`<a href="${base}/bookings/${b.id}/move">${t('staff.bookings.move')}</a> ${postButton(ctx, `${base}/bookings/${b.id}/cancel`, t('staff.bookings.cancel'), {}, 'secondary')}`
         : t('staff.bookings.other_centre')}</td></tr>`)}
