@@ -100,7 +100,7 @@ export const sw: Record<keyof typeof en, string> = {
   'svc.driving_licence': 'Leseni ya udereva',
   'svc.business': 'Usajili wa biashara',
   'svc.kra': 'KRA PIN na kodi',
-  'svc.ecitizen_support': 'Msaada wa akaunti ya e-Citizen',
+  'svc.ecitizen_support': 'Msaada wa e-Citizen',
 
   'region.nairobi_and_central': 'Nairobi na Kati',
   'region.central': 'Kati',

@@ -2,14 +2,13 @@ import { randomInt } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Db } from '../db';
 import { enqueueSms } from '../sms/outbox';
-import { translate } from '../i18n';
-import type { Lang, Msg } from '../../flows/types';
+import type { Lang } from '../../flows/types';
 import { msg } from '../../flows/lib';
 import {
   centreMsg, codeText, dayMsg, serviceMsg,
   type Appointment, type BookResult, type CancelResult, type CentreChoices, type CentreRef, type MoveResult,
 } from '../../flows/booking-common';
-import { isMessageKey, type MessageKey } from '../i18n';
+import { isMessageKey, translate, type MessageKey } from '../i18n';
 import { OpeningCalendar, addDays, isDay, type Closure } from './calendar';
 
 /** Who is booking, from the hop (never from a flow's context). */
@@ -43,6 +42,13 @@ export interface AppointmentOptions {
 }
 
 type Row = Record<string, unknown>;
+
+/** Thrown inside a booking transaction to roll it back (and free the seat taken) with an answer. */
+class Refusal extends Error {
+  constructor(readonly result: BookResult) {
+    super(result.kind);
+  }
+}
 
 /** "Huduma Centre GPO" → "GPO": lists and SMS add "Huduma Centre" in the citizen's language. */
 const shortName = (name: string): string => name.replace(/^Huduma Centre\s+/i, '');
@@ -224,10 +230,10 @@ export class AppointmentService {
   // ---------------------------------------------------------------- seats (capacity enforced by Postgres)
 
   /**
-   * Takes one seat of a slot, or returns false when it is full. One conditional UPDATE: the row
-   * lock makes concurrent bookers of the slot wait for each other, and the WHERE is re-checked on
-   * the row as the previous booker left it. The capacity is read in the same statement, so an
-   * override applies at once.
+   * Takes one seat of a slot, or returns false when it is full (or the centre does not offer the
+   * service). One conditional UPDATE: the row lock makes concurrent bookers of the slot wait for
+   * each other, and the WHERE is re-checked on the row as the previous booker left it. The capacity
+   * is read in the same statement, so an override applies at once.
    */
   private async takeSeat(trx: Knex.Transaction, service: string, centre: string, start: Date): Promise<boolean> {
     await trx('slot_counts').insert({ centre_code: centre, service_code: service, starts_at: start, booked: 0 }).onConflict(['centre_code', 'service_code', 'starts_at']).ignore();
@@ -236,7 +242,8 @@ export class AppointmentService {
         WHERE s.centre_code = ? AND s.service_code = ? AND s.starts_at = ?
           AND s.booked < (SELECT COALESCE(cc.capacity_per_slot, bs.capacity_per_slot)
                             FROM bookable_services bs
-                            LEFT JOIN centre_capacity cc ON cc.service_code = bs.service_code AND cc.centre_code = ?
+                            JOIN centres c ON c.code = ? AND c.status = 'operational'
+                            LEFT JOIN centre_capacity cc ON cc.service_code = bs.service_code AND cc.centre_code = c.code
                            WHERE bs.service_code = ?)
         RETURNING s.booked`,
       [centre, service, start, centre, service],
@@ -309,23 +316,32 @@ export class AppointmentService {
     throw new Error('no free booking code after 10 tries');
   }
 
-  /** Books a slot. Everything (seat, booking, SMS, reminder) commits together or not at all. */
+  /**
+   * Books a slot. Everything (seat, booking, SMS, reminder) commits together or not at all.
+   *
+   * The seat is taken first: when a slot is contested, the many who lose it learn so after four
+   * statements and give their connection back at once. Whoever wins then meets the rules about
+   * the phone (one active booking per service, 3 new a day); a refusal rolls the seat back.
+   */
   async book(who: Booker, c: SlotChoice): Promise<BookResult> {
-    return this.db.transaction(async (trx) => {
-      const now = this.now();
-      await this.lockPhone(trx, who.phone);
-      await this.expirePast(trx, who.phone, now);
-      const existing = await this.activeFor(trx, who.phone, c.service, now);
-      if (existing) return { kind: 'duplicate', existing };
-      if ((await this.newToday(trx, who.phone, now)) >= this.maxNewPerDay) return { kind: 'limit' };
-      if ((await this.capacity(trx, c.service, c.centre)) === 0) return { kind: 'taken' };
-      const start = await this.bookableStart(trx, c, now);
-      if (!start || !(await this.takeSeat(trx, c.service, c.centre, start))) return { kind: 'taken' };
-      const { id, code } = await this.insertBooking(trx, who, c, start, now, null);
-      await this.notify(trx, id, 'sms.booked', 'booking', true);
-      await this.scheduleReminder(trx, id, now);
-      return { kind: 'booked', code };
-    });
+    try {
+      return await this.db.transaction(async (trx): Promise<BookResult> => {
+        const now = this.now();
+        await this.lockPhone(trx, who.phone);
+        const start = await this.bookableStart(trx, c, now);
+        if (!start || !(await this.takeSeat(trx, c.service, c.centre, start))) return { kind: 'taken' };
+        await this.expirePast(trx, who.phone, now);
+        const existing = await this.activeFor(trx, who.phone, c.service, now);
+        if (existing) throw new Refusal({ kind: 'duplicate', existing });
+        if ((await this.newToday(trx, who.phone, now)) >= this.maxNewPerDay) throw new Refusal({ kind: 'limit' });
+        const { id, code } = await this.insertBooking(trx, who, c, start, now, null);
+        await this.announce(trx, id, 'sms.booked', now);
+        return { kind: 'booked', code };
+      });
+    } catch (err) {
+      if (err instanceof Refusal) return err.result;
+      throw err;
+    }
   }
 
   /** Cancels one of the phone's upcoming appointments, frees its seat and cancels its reminder. */
@@ -338,7 +354,7 @@ export class AppointmentService {
       await trx('bookings').where({ id }).update({ status: 'cancelled', cancelled_at: now, updated_at: now });
       await this.freeSeat(trx, String(b.service_code), String(b.centre_code), new Date(b.starts_at as Date));
       await this.cancelReminder(trx, id);
-      await this.notify(trx, id, 'sms.cancelled', 'booking', true);
+      await this.announce(trx, id, 'sms.cancelled', now);
       return { kind: 'cancelled' };
     });
   }
@@ -365,40 +381,39 @@ export class AppointmentService {
       await trx('bookings').where({ id }).update({ status: 'moved', updated_at: now });
       await this.cancelReminder(trx, id);
       const next = await this.insertBooking(trx, who, { service, centre }, start, now, id);
-      await this.notify(trx, next.id, 'sms.moved', 'booking', true);
-      await this.scheduleReminder(trx, next.id, now);
+      await this.announce(trx, next.id, 'sms.moved', now);
       return { kind: 'moved', code: next.code };
     });
   }
 
   // ---------------------------------------------------------------- SMS
 
-  private async smsText(trx: Knex.Transaction, id: number, key: MessageKey): Promise<{ to: string; body: string; day: string }> {
+  /**
+   * The SMS about a change to booking `id`, in the booking's language, enqueued in the change's
+   * transaction; for an active booking also the reminder at 18:00 local the evening before (none
+   * when that moment has already passed, e.g. a booking for tomorrow made at 19:00).
+   */
+  private async announce(trx: Knex.Transaction, id: number, key: 'sms.booked' | 'sms.moved' | 'sms.cancelled', now: Date): Promise<void> {
     const b = await trx('bookings as b').join('centres as c', 'c.code', 'b.centre_code').where('b.id', id)
-      .first('b.phone', 'b.code', 'b.service_code', 'b.starts_at', 'b.lang', 'c.name as centre_name', 'c.location_hint');
-    const lang = (b.lang === 'sw' ? 'sw' : 'en') as Lang;
+      .first('b.phone', 'b.code', 'b.service_code', 'b.starts_at', 'b.lang', 'b.status', 'c.name as centre_name', 'c.location_hint');
+    const lang: Lang = b.lang === 'sw' ? 'sw' : 'en';
     const { day, time } = this.calendar.local(new Date(b.starts_at as Date));
     const service = String(b.service_code);
-    const bring: Msg = isMessageKey(`bring.${service}`) ? msg(`bring.${service}` as MessageKey) : msg('bring.default');
-    const centre = centreMsg({ code: '', name: shortName(String(b.centre_name)) });
-    const body = translate(lang, msg(key, {
-      code: codeText(String(b.code)), service: serviceMsg(service), centre, hint: String(b.location_hint ?? shortName(String(b.centre_name))),
-      day: dayMsg(day), time, bring,
-    }));
-    return { to: String(b.phone), body, day };
-  }
-
-  private async notify(trx: Knex.Transaction, id: number, key: MessageKey, kind: 'booking', essential: boolean): Promise<void> {
-    const { to, body } = await this.smsText(trx, id, key);
-    await enqueueSms(trx, { to, body, kind, essential, ref: `booking:${id}`, dedupeKey: `booking:${id}:${key}` });
-  }
-
-  /** The reminder at 18:00 local the evening before; none when that moment has already passed. */
-  private async scheduleReminder(trx: Knex.Transaction, id: number, now: Date): Promise<void> {
-    const { to, body, day } = await this.smsText(trx, id, 'sms.reminder');
+    const params = {
+      code: codeText(String(b.code)),
+      service: serviceMsg(service),
+      centre: centreMsg({ code: '', name: shortName(String(b.centre_name)) }),
+      hint: String(b.location_hint ?? shortName(String(b.centre_name))),
+      day: dayMsg(day),
+      time,
+      bring: isMessageKey(`bring.${service}`) ? msg(`bring.${service}` as MessageKey) : msg('bring.default'),
+    };
+    const to = String(b.phone);
+    await enqueueSms(trx, { to, body: translate(lang, msg(key, params)), kind: 'booking', essential: true, ref: `booking:${id}`, dedupeKey: `booking:${id}:${key}` });
+    if (b.status !== 'active') return;
     const at = this.calendar.startOf(addDays(day, -1), this.reminderTime);
     if (at.getTime() <= now.getTime()) return;
-    await enqueueSms(trx, { to, body, kind: 'reminder', essential: false, sendAfter: at, ref: `booking:${id}`, dedupeKey: `booking:${id}:reminder` });
+    await enqueueSms(trx, { to, body: translate(lang, msg('sms.reminder', params)), kind: 'reminder', essential: false, sendAfter: at, ref: `booking:${id}`, dedupeKey: `booking:${id}:reminder` });
   }
 
   private async cancelReminder(trx: Knex.Transaction, id: number): Promise<void> {

@@ -70,12 +70,21 @@ function offsetAt(instant: Date, timeZone: string): number {
   return asUtc - Math.floor(instant.getTime() / 1000) * 1000;
 }
 
-/** The instant at which the local clock shows `day` `time`. */
+const instants = new Map<string, number>();
+
+/** The instant at which the local clock shows `day` `time` (memoised: Intl formatting is slow, and slot lists ask often). */
 export function zonedInstant(day: string, time: string, timeZone: string): Date {
-  const [y, m, d] = parts(day);
-  const guess = Date.UTC(y, m - 1, d, Math.floor(minutesOf(time) / 60), minutesOf(time) % 60);
-  const first = guess - offsetAt(new Date(guess), timeZone);
-  return new Date(guess - offsetAt(new Date(first), timeZone));
+  const key = `${timeZone} ${day} ${time}`;
+  let ms = instants.get(key);
+  if (ms === undefined) {
+    const [y, m, d] = parts(day);
+    const guess = Date.UTC(y, m - 1, d, Math.floor(minutesOf(time) / 60), minutesOf(time) % 60);
+    const first = guess - offsetAt(new Date(guess), timeZone);
+    ms = guess - offsetAt(new Date(first), timeZone);
+    if (instants.size > 50_000) instants.clear();
+    instants.set(key, ms);
+  }
+  return new Date(ms);
 }
 
 /** A one-off change to the calendar, from the `closures` table. */
