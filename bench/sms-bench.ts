@@ -79,6 +79,7 @@ async function main(): Promise<void> {
   const ok = got.length === N && unique === N && calls === N && sent === N;
   line('exactly once', ok ? 'yes' : 'NO');
 
+  sender.close();
   await fake.close();
   await db.destroy();
   process.exit(ok ? 0 : 1);

@@ -1,11 +1,15 @@
+import http from 'node:http';
+import https from 'node:https';
 import { classifyHttpStatus, classifyRecipientStatus, type SendResult, type SmsSender, type SmsToSend } from './sender';
 
 /**
  * A small typed client for the one AT endpoint we use: `POST {baseUrl}/version1/messaging`.
  * Not the `africastalking` SDK (0.8.3): it has no base-URL option (tests and the dev default need a
  * fake on loopback), no timeout (a hung call would hold a worker forever), no types, and a
- * process-wide sandbox switch (shared/africastalking.md §3). This is global fetch with
- * AbortSignal.timeout and the exact form body and headers the SDK sends.
+ * process-wide sandbox switch (shared/africastalking.md §3). This is node:http(s) over a keep-alive
+ * agent with AbortSignal.timeout on the whole exchange, and the exact form body and headers the SDK
+ * sends. (Not global fetch: measured against the fake AT, fetch cost 650–900 µs of CPU per message,
+ * node:http 240–350 µs, and the worker's throughput is bounded by that CPU.)
  */
 export const AT_LIVE_URL = 'https://api.africastalking.com';
 export const AT_SANDBOX_URL = 'https://api.sandbox.africastalking.com';
@@ -36,10 +40,49 @@ const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? 
 const clip = (s: string, n = 120) => (s.length > n ? `${s.slice(0, n)}…` : s);
 
 export class AfricasTalkingSender implements SmsSender {
-  private readonly url: string;
+  private readonly url: URL;
+  private readonly agent: http.Agent;
 
   constructor(private readonly opts: AtSenderOptions) {
-    this.url = `${opts.baseUrl.replace(/\/+$/, '')}/version1/messaging`;
+    this.url = new URL(`${opts.baseUrl.replace(/\/+$/, '')}/version1/messaging`);
+    const Agent = this.url.protocol === 'https:' ? https.Agent : http.Agent;
+    // Idle sockets do not keep the process alive (the agent unrefs them) and follow the server's Keep-Alive hint.
+    this.agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  }
+
+  /** Closes idle keep-alive connections. */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  /** One POST; resolves with the status and the whole body, or rejects (network error, or the signal's abort). */
+  private post(body: string, signal: AbortSignal): Promise<{ status: number; text: string }> {
+    const mod = this.url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = mod.request(
+        this.url,
+        {
+          method: 'POST',
+          agent: this.agent,
+          signal,
+          headers: {
+            apiKey: this.opts.apiKey,
+            Accept: 'application/json',
+            'Content-Type': 'application/x-www-form-urlencoded',
+            'Content-Length': Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+          res.on('aborted', () => reject(new Error('response aborted')));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
   }
 
   async send(sms: SmsToSend): Promise<SendResult> {
@@ -49,21 +92,14 @@ export class AfricasTalkingSender implements SmsSender {
 
     let status: number;
     let text: string;
+    // One signal for the whole exchange, body included: a server that stalls mid-body times out too.
+    const signal = AbortSignal.timeout(this.opts.timeoutMs);
     try {
-      // One signal for the whole exchange, body included: a server that stalls mid-body times out too.
-      const signal = AbortSignal.timeout(this.opts.timeoutMs);
-      const res = await fetch(this.url, {
-        method: 'POST',
-        headers: { apiKey: this.opts.apiKey, Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' },
-        body: form.toString(),
-        signal,
-      });
-      status = res.status;
-      text = await res.text();
+      ({ status, text } = await this.post(form.toString(), signal));
     } catch (err) {
-      const e = err as { name?: string; cause?: { code?: string }; message?: string };
-      if (e.name === 'TimeoutError' || e.name === 'AbortError') return { outcome: 'transient', reason: `timeout after ${this.opts.timeoutMs} ms` };
-      return { outcome: 'transient', reason: `network: ${e.cause?.code ?? e.message ?? 'error'}` };
+      if (signal.aborted) return { outcome: 'transient', reason: `timeout after ${this.opts.timeoutMs} ms` };
+      const e = err as { code?: string; message?: string };
+      return { outcome: 'transient', reason: `network: ${e.code ?? e.message ?? 'error'}` };
     }
 
     if (status < 200 || status > 299) {

@@ -102,6 +102,7 @@ export async function startSmsHarness(db: Knex, logger: Logger, opts: SmsHarness
     deliveryUrl,
     async close() {
       await Promise.all(workers.map((w) => w.stop()));
+      sender.close();
       await fake.close();
       await gateway?.close();
     },
