@@ -419,8 +419,8 @@ export const sw: Record<keyof typeof en, string> = {
   'staff.push.unavailable': 'Mazungumzo ya SMS hayapatikani.',
   'staff.sms.push_intro': 'Simu: kama mlivyokubaliana katika {centre}, endelea hapa kwa SMS. Jibu kwa nambari ya chaguo lako. Jibu 00 kusitisha.',
 
-  'staff.sms.consent': 'Simu: wafanyakazi wa {centre} wanaomba kuona rekodi zako za e-Citizen. Ukikubali, wape nambari hii: {code}. Dakika {minutes}.',
+  'staff.sms.consent': 'Simu: wafanyakazi wa {centre} wanaomba kuona rekodi zako za e-Citizen. Ukikubali, wape nambari hii: {code}. Kwa dakika {minutes}.',
   'staff.sms.new_phone_code': 'Simu: nambari {code} inathibitisha simu hii kwa akaunti yako ya e-Citizen, {centre}. Itoe tu kama uliomba mabadiliko haya.',
-  'staff.sms.phone_changed_old': 'Simu: simu ya akaunti yako ya e-Citizen imebadilishwa kuwa {newPhone}, {centre}, {day}. Si wewe? Piga 1919 au tembelea Kituo cha Huduma.',
+  'staff.sms.phone_changed_old': 'Simu: simu ya e-Citizen yako imebadilishwa kuwa {newPhone} ({centre}, {day}). Si wewe? Piga 1919 au fika Kituo cha Huduma.',
   'staff.sms.phone_changed_new': 'Simu: simu hii sasa imesajiliwa kwenye akaunti yako ya e-Citizen ({centre}, {day}).',
 };

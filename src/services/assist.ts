@@ -530,10 +530,12 @@ export class AssistService {
       if (newPhone === phone) return { kind: 'same_phone' as const };
       // Serialise requests for one citizen: the partial unique index would also catch a race.
       await trx('citizens').where({ id: citizenId }).forUpdate().first('id');
-      const open = await trx('phone_changes').where({ citizen_id: citizenId }).whereIn('status', ['unverified', 'pending']).first('id', 'status', 'requested_by');
+      const open = await trx('phone_changes').where({ citizen_id: citizenId }).whereIn('status', ['unverified', 'pending']).first('id', 'status', 'requested_by', 'code_expires_at');
       if (open) {
-        // An unverified request of this agent (a mistyped number) is replaced; anything else stands.
-        if (open.status === 'unverified' && Number(open.requested_by) === actor.staffId) {
+        // An unverified request of this agent (a mistyped number), or anyone's whose code has
+        // expired (abandoned), is replaced; a request waiting for a supervisor stands.
+        const abandoned = open.code_expires_at !== null && new Date(open.code_expires_at) <= this.now();
+        if (open.status === 'unverified' && (Number(open.requested_by) === actor.staffId || abandoned)) {
           await trx('phone_changes').where({ id: open.id }).update({ status: 'cancelled', updated_at: this.now() });
         } else {
           await this.log(trx, actor, 'phone_change_request', 'already_open', { citizenId, idHash, detail: { phoneChangeId: Number(open.id) } });

@@ -195,11 +195,21 @@ describe('bookings and phone changes', () => {
     expect(approved.body.phoneChange).toMatchObject({ status: 'approved', approvedByUsername: 'api.super', decisionNote: 'ID card seen' });
     expect((await t.rt.db('citizens').where({ id_hash: blind.idNumber(OTIENO.id) }).first('phone')).phone).toBe('+254733000999');
     const old = await t.rt.db('sms_outbound').where({ to_phone: OTIENO.phone, kind: 'notice' }).first();
-    expect(old.body).toMatch(/^Simu: simu ya akaunti yako ya e-Citizen imebadilishwa kuwa \+2547\*\*\*\*0999/);
+    expect(old.body).toMatch(/^Simu: simu ya e-Citizen yako imebadilishwa kuwa \+2547\*\*\*\*0999 \(Huduma Centre GPO, \d{4}-\d\d-\d\d\)/);
     expect(old.body.length).toBeLessThanOrEqual(160);
     // The language followed the citizen to the new phone.
     expect(await t.rt.services.preferences.language('+254733000999')).toBe('sw');
     expect((await supervisor.post(`/phone-changes/${id}/approve`)).body).toEqual({ error: 'not_pending' });
+  });
+  test('an open request blocks another until its code expires unverified', async () => {
+    const first = (await agent.post('/citizens/lookup', { idNumber: WANJIKU.id })).body.visit.id as number;
+    const a = await agent.post(`/visits/${first}/phone-change`, { newPhone: '0744 100 200', idCardChecked: true });
+    expect(a.status).toBe(202);
+    const second = (await agentCs.post('/citizens/lookup', { idNumber: WANJIKU.id })).body.visit.id as number;
+    expect((await agentCs.post(`/visits/${second}/phone-change`, { newPhone: '0744 100 300', idCardChecked: true })).body).toEqual({ error: 'already_pending', id: a.body.phoneChange.id });
+    await t.rt.db('phone_changes').where({ id: a.body.phoneChange.id }).update({ code_expires_at: new Date(Date.now() - 1000) });
+    expect((await agentCs.post(`/visits/${second}/phone-change`, { newPhone: '0744 100 300', idCardChecked: true })).status).toBe(202);
+    expect((await t.rt.db('phone_changes').where({ id: a.body.phoneChange.id }).first()).status).toBe('cancelled');
   });
 });
 
