@@ -11,6 +11,8 @@ import { errorHandler } from './http/errors';
 export function createApp(rt: Runtime): Express {
   const app = express();
   app.disable('x-powered-by');
+  // AT never revalidates a USSD reply: hashing every body for an ETag is pure cost on the hot path.
+  app.set('etag', false);
   app.set('trust proxy', true);
 
   app.get('/healthz', (_req, res) => void res.type('text/plain').send('ok'));

@@ -49,11 +49,18 @@ const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call
  * first is still running). Waits, polling, until `deadline`; other conversations never wait.
  * Returns the release function.
  */
+/** Releases a lock only if it is still ours; EVALSHA after the first call (the script is not resent on every hop). */
+async function releaseLock(redis: Redis, key: string, token: string): Promise<unknown> {
+  const r = redis as Redis & { simuReleaseLock?: (key: string, token: string) => Promise<unknown> };
+  if (!r.simuReleaseLock) redis.defineCommand('simuReleaseLock', { numberOfKeys: 1, lua: RELEASE });
+  return (r as Required<typeof r>).simuReleaseLock(key, token);
+}
+
 export async function acquireLock(redis: Redis, key: string, deadline: number): Promise<() => Promise<void>> {
   const token = randomUUID();
   for (;;) {
     const ok = await redis.set(key, token, 'PX', 5000, 'NX');
-    if (ok === 'OK') return async () => void (await redis.eval(RELEASE, 1, key, token));
+    if (ok === 'OK') return async () => void (await releaseLock(redis, key, token));
     if (Date.now() + 25 > deadline) throw new Error('conversation busy: lock not acquired before the deadline');
     await new Promise((r) => setTimeout(r, 25));
   }
