@@ -109,13 +109,17 @@ describe('login', () => {
 
   test('logout ends the session: the old cookie opens nothing', async () => {
     const c = new Console(t);
-    await c.login('agent2.gpo');
-    const cookie = String((await c.get('/staff/find')).request.cookies ?? '');
+    const login = await c.login('agent2.gpo');
+    const sid = /simu_staff=([^;]+)/.exec(String(login.headers['set-cookie']))?.[1] as string;
+    expect((await c.get('/staff/find')).status).toBe(200);
     expect((await c.post('/staff/logout')).headers.location).toBe('/staff/login?bye=1');
     const after = await c.get('/staff/find');
     expect(after.status).toBe(303);
     expect(after.headers.location).toBe('/staff/login');
-    expect(cookie).toBeDefined();
+    // The old cookie, replayed by hand, is dead too: the session was deleted from Redis.
+    const replay = await request(t.app).get('/staff/find').set('Cookie', `simu_staff=${sid}`);
+    expect(replay.headers.location).toBe('/staff/login');
+    expect(await t.rt.redis.keys(`${t.config.REDIS_PREFIX}staff:sess:*`)).not.toContain(sid);
     expect((await auditRows(t, { action: 'staff_logout', staff_id: ids['agent2.gpo'] })).length).toBe(1);
   });
 });
