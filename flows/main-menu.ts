@@ -74,7 +74,6 @@ export const mainMenu = setup({
     toBook: { type: 'final', output: { goto: 'book-appointment' } },
     toAppointments: { type: 'final', output: { goto: 'manage-booking' } },
     toLanguage: { type: 'final', output: { goto: 'language' } },
-    comingSoon: { type: 'final', meta: { screen: (): Screen => ({ lines: [msg('main.coming_soon')] }) } },
   },
 });
 
