@@ -135,3 +135,31 @@ describe('one journey across USSD and SMS', () => {
     expect(await new UssdPhone(t.app, hussein.phone).dial()).toMatch(/^CON Simu e-Citizen/);
   });
 });
+
+describe('the whole journey through the real SMS path', () => {
+  test('AT reports the code SMS Failed → the next dial shows the code; a delivered code is not shown again', async () => {
+    const { startSmsHarness } = await import('../helpers/sms');
+    const sms = await startSmsHarness(t.rt.db, t.rt.logger, { app: t.app });
+    try {
+      const achieng = { phone: '+254799000111', id: '33445566', year: '2001' };
+      await t.rt.services.preferences.setLanguage(achieng.phone, 'en');
+      const code = codeOf(await reset(achieng.phone, achieng.id, achieng.year)) as string;
+      await sms.drain();
+      const [sent] = sms.fake.messagesTo(achieng.phone);
+      expect(sent?.message).toContain(code);
+      expect(await sms.fake.deliver(sent!.messageId, 'Failed', { failureReason: 'AbsentSubscriber' })).toBe(200);
+
+      const p = new UssdPhone(t.app, achieng.phone);
+      expect(await p.dial()).toMatch(new RegExp(`^CON Your last login code could not be sent by SMS: ${code}\\.`));
+
+      // A second reset whose SMS is delivered: nothing to show on the next dial.
+      const code2 = codeOf(await reset(achieng.phone, achieng.id, achieng.year)) as string;
+      await sms.drain();
+      const delivered = sms.fake.messagesTo(achieng.phone).find((m) => m.message.includes(code2));
+      expect(await sms.fake.deliver(delivered!.messageId, 'Success')).toBe(200);
+      expect(await new UssdPhone(t.app, achieng.phone).dial()).toMatch(/^CON Simu e-Citizen/);
+    } finally {
+      await sms.close();
+    }
+  });
+});
