@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { Client } from 'pg';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 import { TEST_ID_HASH_KEY } from '../helpers/env';
 import { BlindIndex } from '../../src/services/blind-index';
@@ -489,6 +490,25 @@ describe('audit log', () => {
     await expect(t.rt.db.raw('TRUNCATE audit_log')).rejects.toThrow(/append-only/);
     const { rows } = await t.rt.db.raw("SELECT has_table_privilege('public', 'audit_log', 'UPDATE') AS u, has_table_privilege('public', 'audit_log', 'DELETE') AS d");
     expect(rows[0]).toEqual({ u: false, d: false });
+  });
+  test('a gateway role granted only SELECT and INSERT can append to the log but not change it', async () => {
+    const role = `simu_app_${Math.random().toString(36).slice(2, 10)}`;
+    const client = new Client({ connectionString: t.config.DATABASE_URL });
+    await client.connect();
+    try {
+      await client.query(`CREATE ROLE ${role} NOLOGIN`);
+      await client.query(`GRANT SELECT, INSERT ON audit_log TO ${role}; GRANT USAGE ON SEQUENCE audit_log_id_seq TO ${role}`);
+      await client.query(`SET ROLE ${role}`);
+      await client.query("INSERT INTO audit_log (actor_type, channel, action, outcome) VALUES ('system', 'staff', 'role_check', 'ok')");
+      for (const sql of ["UPDATE audit_log SET outcome = 'x'", 'DELETE FROM audit_log', 'TRUNCATE audit_log']) {
+        await expect(client.query(sql)).rejects.toThrow(/permission denied/);
+      }
+    } finally {
+      await client.query('RESET ROLE').catch(() => undefined);
+      await client.query(`DROP OWNED BY ${role}`).catch(() => undefined);
+      await client.query(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
+      await client.end();
+    }
   });
 });
 
