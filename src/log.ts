@@ -7,11 +7,12 @@ import winston from 'winston';
  * - Kenyan phone numbers (+2547…, 2547…, 07…, 01…) become `+2547****5678` (first 5, last 4 digits kept);
  *   any other number in international form (`+` and 9 to 15 digits) is masked the same way.
  * - Any other run of 7 to 10 digits (the length of an ID number) becomes `[id]`, also after a `*`
- *   (AT's USSD text joins answers with `*`). Digits glued to letters are part of an identifier
- *   (the hex of a session id such as `ATUid_3f2a1234567b…`), not an ID number, and are left alone.
+ *   (AT's USSD text joins answers with `*`).
+ * Digits glued to letters are part of an identifier (the hex of a session id such as
+ * `ATUid_3f2a1234567b…`), not a phone or an ID number, and are left alone.
  * Longer runs (13-digit application references, message ids) are left alone: they identify no person.
  */
-const PHONE = /(?<!\d)(?:\+?254|0)([17]\d{8})(?!\d)/g;
+const PHONE = /(?<![\dA-Za-z])(?:\+?254|0)([17]\d{8})(?![\dA-Za-z])/g;
 const INTL_PHONE = /(?<![\dA-Za-z])\+\d{9,15}(?!\d)/g;
 const ID_LIKE = /(?<![\dA-Za-z])\d{7,10}(?![\dA-Za-z])/g;
 
