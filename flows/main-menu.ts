@@ -10,8 +10,12 @@ const menuScreen = (): Screen => ({
   items: [msg('main.status'), msg('main.reset'), msg('main.book'), msg('main.appointments'), msg('main.language')],
 });
 
-/** A login code whose SMS failed, shown before the menu (see flows/reset-code.ts). */
-type Ctx = { undelivered?: UndeliveredCode };
+/**
+ * A login code whose SMS failed, shown before the menu (see flows/reset-code.ts). The engine learns
+ * at dial, in the same query as the phone's language, whether there is one (`input.undeliveredCode`);
+ * only then is it fetched. Home (00) and other flows come back straight to the menu.
+ */
+type Ctx = { check: boolean; undelivered?: UndeliveredCode };
 
 export const mainMenu = setup({
   types: {
@@ -29,10 +33,11 @@ export const mainMenu = setup({
   },
 }).createMachine({
   id: 'main-menu',
-  context: {},
-  initial: 'checking',
+  context: ({ input }) => ({ check: input.undeliveredCode ?? false }),
+  initial: 'start',
   output: finalOutput,
   states: {
+    start: { always: [{ guard: ({ context }) => context.check, target: 'checking' }, { target: 'menu' }] },
     // One journey across USSD and SMS: if the code's SMS failed, the next dial shows the code first.
     checking: {
       invoke: {
@@ -77,4 +82,4 @@ export const mainMenu = setup({
   },
 });
 
-export default { name: 'main-menu', version: 3, machine: mainMenu } as const;
+export default { name: 'main-menu', version: 4, machine: mainMenu } as const;

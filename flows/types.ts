@@ -46,6 +46,8 @@ export interface FlowOutput {
 
 /** Input every flow is started with. */
 export interface FlowInput {
+  /** Main menu on a dial: this phone has a valid login code whose SMS failed (show it first). */
+  undeliveredCode?: boolean;
   /** True on the very first dial of a phone with no saved language. */
   firstDial?: boolean;
   /** book-appointment: a bookable service code chosen beforehand (e.g. 'ecitizen_support'); skips the service list. */

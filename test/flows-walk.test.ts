@@ -87,7 +87,7 @@ const SAMPLES: Record<string, unknown[]> = {
 /** What a citizen can type: menu choices, and answers to the text prompts (good and bad). */
 const TYPED = ['1', '2', '3', '4', '5', '6', '7', '8', '9', REFERENCE, '1026100200489', '12345', 'abc', '23456789', '1990', '1800'];
 /** Inputs every flow may be started with (each flow ignores what it does not use). */
-const STARTS: FlowInput[] = [{}, { firstDial: true }, { service: 'ecitizen_support' }];
+const STARTS: FlowInput[] = [{}, { firstDial: true }, { service: 'ecitizen_support' }, { undeliveredCode: true }];
 
 // ---- the machine's shape -------------------------------------------------------------------
 

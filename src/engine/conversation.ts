@@ -41,12 +41,18 @@ export class FlowMachines {
   }
 }
 
+export interface DialContext {
+  lang: Lang | null;
+  undeliveredCode: boolean;
+}
+
 /** What a conversation needs from the channel that runs it. */
 export interface ConversationHost {
   flows: FlowMachines;
   /** Budget of one page in GSM-7 characters (a USSD screen, or two SMS parts). */
   limit: number;
-  savedLanguage(phone: string): Promise<Lang | null>;
+  /** What a dial needs to know of the phone, in one query: its saved language, and whether a login code's SMS failed. */
+  dialContext(phone: string): Promise<DialContext>;
   resumeFor(phone: string): Promise<ResumePointer | null>;
 }
 
@@ -89,10 +95,10 @@ export class Conversation {
       this.resumeOffer = resume.state;
       return;
     }
-    const lang = await this.host.savedLanguage(this.hop.phone);
+    const { lang, undeliveredCode } = await this.host.dialContext(this.hop.phone);
     if (lang) {
       this.setLang(lang);
-      await this.switchTo('main-menu');
+      await this.switchTo('main-menu', { undeliveredCode });
     } else {
       await this.switchTo('language', { firstDial: true });
     }

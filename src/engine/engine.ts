@@ -3,7 +3,7 @@ import type { Lang } from '../../flows/types';
 import type { Logger } from '../log';
 import type { BlindIndex } from '../services/blind-index';
 import type { Hop } from './hop-context';
-import { Conversation, FlowMachines, type ConversationHost } from './conversation';
+import { Conversation, FlowMachines, type ConversationHost, type DialContext } from './conversation';
 import { renderPages } from './screen';
 import type { ResumePointer, SessionRecord, SessionStore } from './session-store';
 
@@ -18,8 +18,8 @@ export interface UssdRequest {
 export interface EngineDeps {
   store: SessionStore;
   blind: BlindIndex;
-  /** The saved language of a phone, or null on its first dial. */
-  savedLanguage: (phone: string) => Promise<Lang | null>;
+  /** The saved language of a phone (null on its first dial) and whether it has an undelivered login code. */
+  dialContext: (phone: string) => Promise<DialContext>;
   actors: Record<string, AnyActorLogic>;
   logger: Logger;
   screenLimit: number;
@@ -126,8 +126,8 @@ export class UssdEngine implements ConversationHost {
     return this.deps.screenLimit;
   }
 
-  savedLanguage(phone: string): Promise<Lang | null> {
-    return this.deps.savedLanguage(phone);
+  dialContext(phone: string): Promise<DialContext> {
+    return this.deps.dialContext(phone);
   }
 
   resumeFor(phone: string): Promise<ResumePointer | null> {

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { FlowInput, FlowName, Lang } from '../../flows/types';
 import type { Logger } from '../log';
 import type { BlindIndex } from '../services/blind-index';
-import { Conversation, type ConversationHost, type FlowMachines } from './conversation';
+import { Conversation, type ConversationHost, type DialContext, type FlowMachines } from './conversation';
 import type { Hop } from './hop-context';
 import { acquireLock, type FlowState, type ResumePointer } from './session-store';
 
@@ -50,8 +50,8 @@ export class SmsEngine implements ConversationHost {
   }
 
   // A conversation started by keyword already knows its language, and SMS has no "resume" offer.
-  async savedLanguage(): Promise<Lang | null> {
-    return null;
+  async dialContext(): Promise<DialContext> {
+    return { lang: null, undeliveredCode: false };
   }
   async resumeFor(): Promise<ResumePointer | null> {
     return null;
