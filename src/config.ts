@@ -49,3 +49,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   return parsed.data;
 }
+
+/** The secrets every process gets outside production when none are set: loud names, never for real use. */
+export const DEV_SECRETS = { WEBHOOK_SECRET: 'dev-webhook-secret-not-for-production', ID_HASH_KEY: 'dev-id-hash-key-not-for-production' } as const;
+
+/**
+ * The environment with the dev secrets filled in where missing, outside production (`npm start`,
+ * the worker and the CLI tools share the dev database and must hash ID numbers the same way).
+ */
+export function withDevDefaults(env: Record<string, string | undefined> = process.env): Record<string, string | undefined> {
+  const out = { ...env };
+  if (out.NODE_ENV !== 'production') {
+    out.WEBHOOK_SECRET ??= DEV_SECRETS.WEBHOOK_SECRET;
+    out.ID_HASH_KEY ??= DEV_SECRETS.ID_HASH_KEY;
+  }
+  return out;
+}

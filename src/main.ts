@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { loadConfig } from './config';
+import { DEV_SECRETS, loadConfig } from './config';
 import { ensureDatabase, migrate } from './db';
 import { seedDemoData } from './db/seed';
 import { createRuntime } from './runtime';
@@ -17,8 +17,8 @@ async function main(): Promise<void> {
   const env = { ...process.env };
   const production = env.NODE_ENV === 'production';
   if (!production) {
-    env.WEBHOOK_SECRET ??= 'dev-webhook-secret-not-for-production';
-    env.ID_HASH_KEY ??= 'dev-id-hash-key-not-for-production';
+    env.WEBHOOK_SECRET ??= DEV_SECRETS.WEBHOOK_SECRET;
+    env.ID_HASH_KEY ??= DEV_SECRETS.ID_HASH_KEY;
   }
   // No AT credentials outside production: SMS go to an in-process fake AT and are printed here.
   const fakeAt = await startDevFakeAt(env, production, (line) => process.stdout.write(`${line}\n`));

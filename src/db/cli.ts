@@ -1,15 +1,11 @@
-import { loadConfig } from '../config';
+import { loadConfig, withDevDefaults } from '../config';
 import { createDb, ensureDatabase, migrate } from './index';
 import { seedDemoData } from './seed';
 import { BlindIndex } from '../services/blind-index';
 
 /** `npm run migrate` and `npm run seed` (the seed migrates first). Same dev defaults as `npm start`. */
 async function run(command: string | undefined): Promise<void> {
-  const env = { ...process.env };
-  if (env.NODE_ENV !== 'production') {
-    env.WEBHOOK_SECRET ??= 'dev-webhook-secret-not-for-production';
-    env.ID_HASH_KEY ??= 'dev-id-hash-key-not-for-production';
-  }
+  const env = withDevDefaults();
   const config = loadConfig(env);
   await ensureDatabase(config.DATABASE_URL);
   const db = createDb(config.DATABASE_URL);

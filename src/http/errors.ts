@@ -1,4 +1,5 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import type { z } from 'zod';
 import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../log';
 
@@ -29,4 +30,16 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     else logger.warn('bad request', { path: req.path, error: err?.type ?? String(err?.message ?? err) });
     res.status(status).type('text/plain').send(status === 500 ? 'internal error' : `bad request: ${err?.type ?? 'malformed body'}`);
   };
+}
+
+/**
+ * Validates a webhook body. On failure answers 400 with one line naming the first bad field
+ * (`bad request: phoneNumber: must be E.164`) and returns null: the caller just returns.
+ */
+export function parseBody<T>(schema: z.ZodType<T>, req: Request, res: Response): T | null {
+  const parsed = schema.safeParse(req.body ?? {});
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  res.status(400).type('text/plain').send(`bad request: ${issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid body'}`);
+  return null;
 }

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { loadConfig } from '../config';
+import { DEV_SECRETS, loadConfig } from '../config';
 import { createDb } from '../db';
 import { createLogger } from '../log';
 import { BlindIndex } from '../services/blind-index';
@@ -17,8 +17,8 @@ async function main(): Promise<void> {
   const env = { ...process.env };
   const production = env.NODE_ENV === 'production';
   if (!production) {
-    env.WEBHOOK_SECRET ??= 'dev-webhook-secret-not-for-production';
-    env.ID_HASH_KEY ??= 'dev-id-hash-key-not-for-production';
+    env.WEBHOOK_SECRET ??= DEV_SECRETS.WEBHOOK_SECRET;
+    env.ID_HASH_KEY ??= DEV_SECRETS.ID_HASH_KEY;
     if (!env.AT_API_KEY && !env.AT_API_URL) {
       env.AT_API_URL = `http://127.0.0.1:${Number(env.PORT ?? 3000) + 1}`;
       env.AT_API_KEY = 'fake-at-key';

@@ -1,4 +1,4 @@
-import { loadConfig } from '../config';
+import { loadConfig, withDevDefaults } from '../config';
 import { createDb, ensureDatabase, migrate } from '../db';
 import { AgencyService } from '../services/agencies';
 
@@ -6,11 +6,7 @@ import { AgencyService } from '../services/agencies';
 async function main(): Promise<void> {
   const [agency, label] = process.argv.slice(2);
   if (!agency) throw new Error('usage: npm run agency:token -- <agency> [label]   (agencies: immigration, nrb, civil_registration, dci, ntsa, brs, kra)');
-  const env = { ...process.env };
-  if (env.NODE_ENV !== 'production') {
-    env.WEBHOOK_SECRET ??= 'dev-webhook-secret-not-for-production';
-    env.ID_HASH_KEY ??= 'dev-id-hash-key-not-for-production';
-  }
+  const env = withDevDefaults();
   const config = loadConfig(env);
   await ensureDatabase(config.DATABASE_URL);
   const db = createDb(config.DATABASE_URL);

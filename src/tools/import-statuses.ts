@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
 import { SingleBar, Presets } from 'cli-progress';
-import { loadConfig } from '../config';
+import { loadConfig, withDevDefaults } from '../config';
 import { createDb, migrate } from '../db';
 import { createServices } from '../services';
 import { createRedis } from '../runtime';
@@ -34,11 +34,7 @@ async function main(): Promise<void> {
   const agencyIdx = args.indexOf('--agency');
   const agency = agencyIdx >= 0 ? args[agencyIdx + 1] : undefined;
   if (!file) throw new Error('usage: npm run import -- changes.csv [--agency <agency>]');
-  const env = { ...process.env };
-  if (env.NODE_ENV !== 'production') {
-    env.WEBHOOK_SECRET ??= 'dev-webhook-secret-not-for-production';
-    env.ID_HASH_KEY ??= 'dev-id-hash-key-not-for-production';
-  }
+  const env = withDevDefaults();
   const config = loadConfig(env);
   const db = createDb(config.DATABASE_URL);
   const redis = createRedis(config.REDIS_URL);

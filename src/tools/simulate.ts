@@ -13,12 +13,13 @@
  *
  * `runScript(lines, opts)` drives the same core without a terminal (tests, scripted demos).
  */
+import { DEV_SECRETS } from '../config';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { encodingOf, septets } from '../engine/gsm7';
 
-export const DEV_WEBHOOK_SECRET = 'dev-webhook-secret-not-for-production';
+export const DEV_WEBHOOK_SECRET = DEV_SECRETS.WEBHOOK_SECRET;
 
 export interface SimOptions {
   /** The USSD callback, with its `?token=`. */

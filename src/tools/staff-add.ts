@@ -8,7 +8,7 @@
  * Reads DATABASE_URL (and ID_HASH_KEY, REDIS_URL) like the gateway; migrates the database first.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config';
+import { loadConfig, withDevDefaults } from '../config';
 import { createDb, ensureDatabase, migrate } from '../db';
 import { createRedis } from '../runtime';
 import { BlindIndex } from '../services/blind-index';
@@ -76,11 +76,7 @@ async function main(): Promise<number> {
     password = await readStdinLine();
   }
 
-  const env = { ...process.env };
-  if (env.NODE_ENV !== 'production') {
-    env.WEBHOOK_SECRET ??= 'dev-webhook-secret-not-for-production';
-    env.ID_HASH_KEY ??= 'dev-id-hash-key-not-for-production';
-  }
+  const env = withDevDefaults();
   const config = loadConfig(env);
   await ensureDatabase(config.DATABASE_URL);
   const db = createDb(config.DATABASE_URL);

@@ -2,7 +2,7 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Db } from '../../db';
 import type { Logger } from '../../log';
-import { requireForm, requireToken } from '../../http/errors';
+import { parseBody, requireForm, requireToken } from '../../http/errors';
 import { applyDeliveryReport } from '../../sms/delivery-reports';
 
 /**
@@ -26,12 +26,8 @@ export function smsDeliveryRouter(deps: { db: Db; logger: Logger; webhookSecret:
   router.use(requireToken(deps.webhookSecret));
 
   router.post('/', requireForm, form, async (req, res) => {
-    const parsed = reportSchema.safeParse(req.body ?? {});
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      return void res.status(400).type('text/plain').send(`bad request: ${issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid body'}`);
-    }
-    const r = parsed.data;
+    const r = parseBody(reportSchema, req, res);
+    if (!r) return;
     const outcome = await applyDeliveryReport(deps.db, {
       id: r.id,
       status: r.status,

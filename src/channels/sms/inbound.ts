@@ -1,7 +1,7 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../../log';
-import { requireForm, requireToken } from '../../http/errors';
+import { parseBody, requireForm, requireToken } from '../../http/errors';
 import type { SmsInbox } from './inbox';
 
 /** AT's incoming-message callback (shared/africastalking.md §2.3). */
@@ -24,12 +24,8 @@ export function smsInboundRouter(deps: { inbox: SmsInbox; logger: Logger; webhoo
   const form = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
   router.use(requireToken(deps.webhookSecret));
   router.post('/', requireForm, form, async (req, res) => {
-    const parsed = inboundSchema.safeParse(req.body ?? {});
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      return void res.status(400).type('text/plain').send(`bad request: ${issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid body'}`);
-    }
-    const m = parsed.data;
+    const m = parseBody(inboundSchema, req, res);
+    if (!m) return;
     const outcome = await deps.inbox.receive({
       id: m.id, from: m.from, text: m.text,
       ...(m.to ? { to: m.to } : {}), ...(m.date ? { date: m.date } : {}), ...(m.linkId ? { linkId: m.linkId } : {}), ...(m.networkCode ? { networkCode: m.networkCode } : {}),

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { UssdEngine } from '../../engine/engine';
 import type { Db } from '../../db';
 import type { Logger } from '../../log';
-import { requireForm, requireToken } from '../../http/errors';
+import { parseBody, requireForm, requireToken } from '../../http/errors';
 
 /** AT's USSD callback. Limits are generous for real traffic and tight for abuse. */
 const hopSchema = z.object({
@@ -24,28 +24,22 @@ const eventSchema = z.object({
   errorMessage: z.string().max(500).optional(),
 });
 
-function firstProblem(error: z.ZodError): string {
-  const issue = error.issues[0];
-  return issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid body';
-}
-
 export function ussdRouter(deps: { engine: UssdEngine; db: Db; logger: Logger; webhookSecret: string }): Router {
   const router = Router();
   const form = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 20 });
   router.use(requireToken(deps.webhookSecret));
 
   router.post('/', requireForm, form, async (req, res) => {
-    const parsed = hopSchema.safeParse(req.body ?? {});
-    if (!parsed.success) return void res.status(400).type('text/plain').send(`bad request: ${firstProblem(parsed.error)}`);
-    const { sessionId, phoneNumber, text, serviceCode, networkCode } = parsed.data;
+    const hop = parseBody(hopSchema, req, res);
+    if (!hop) return;
+    const { sessionId, phoneNumber, text, serviceCode, networkCode } = hop;
     const body = await deps.engine.hop({ sessionId, phone: phoneNumber, text, serviceCode, networkCode });
     res.status(200).type('text/plain').send(body);
   });
 
   router.post('/events', requireForm, form, async (req, res) => {
-    const parsed = eventSchema.safeParse(req.body ?? {});
-    if (!parsed.success) return void res.status(400).type('text/plain').send(`bad request: ${firstProblem(parsed.error)}`);
-    const e = parsed.data;
+    const e = parseBody(eventSchema, req, res);
+    if (!e) return;
     // An Incomplete session keeps its resume pointer (it expires by itself); nothing to undo here.
     await deps.db('ussd_events').insert({
       session_id: e.sessionId,
