@@ -1,6 +1,6 @@
 import { assign, fromPromise, setup } from 'xstate';
-import type { FlowEvent, FlowInput, FlowOutput, FlowTag, Msg, Screen } from './types';
-import { chose, finalOutput, msg, pickIndex } from './lib';
+import type { FlowEvent, Msg, Screen } from './types';
+import { chose, finalOutput, flowTypes, msg, pickIndex } from './lib';
 import {
   codeText, dayMsg, regionMsg, serviceMsg, summaryMsg,
   type Appointment, type BookResult, type CentreChoices, type CentreRef,
@@ -63,13 +63,7 @@ const timeScreen = (ctx: Ctx): Screen => ({
 });
 
 export const bookAppointment = setup({
-  types: {
-    context: {} as Ctx,
-    events: {} as FlowEvent,
-    input: {} as FlowInput,
-    output: {} as FlowOutput,
-    tags: {} as FlowTag,
-  },
+  types: flowTypes<Ctx>(),
   actors: {
     /** Codes of the services some centre takes appointments for. */
     listBookableServices: fromPromise<string[], Record<string, never>>(async () => {

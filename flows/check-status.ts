@@ -1,6 +1,6 @@
 import { assign, fromPromise, setup } from 'xstate';
-import type { FlowEvent, FlowInput, FlowOutput, FlowTag, Msg, Screen } from './types';
-import { chose, finalOutput, msg, pickIndex } from './lib';
+import type { Msg, Screen } from './types';
+import { chose, finalOutput, flowTypes, msg, pickIndex } from './lib';
 import { checkReference, normaliseReference, type ReferenceProblem } from '../src/domain/reference';
 import { isMessageKey, type MessageKey } from '../src/i18n';
 
@@ -58,13 +58,7 @@ const typeMsg = (app: AppSummary): Msg => (isMessageKey(`type.${app.type}`) ? ms
 const itemMsg = (app: AppSummary): Msg => msg('status.item', { type: typeMsg(app), status: msg(key('short', app.status, 'short.SUBMITTED')) });
 
 export const checkStatus = setup({
-  types: {
-    context: {} as Ctx,
-    events: {} as FlowEvent,
-    input: {} as FlowInput,
-    output: {} as FlowOutput,
-    tags: {} as FlowTag,
-  },
+  types: flowTypes<Ctx>(),
   actors: {
     /** Applications of the citizen whose registered phone is the dialling phone, newest first. */
     listMyApplications: fromPromise<AppSummary[], Record<string, never>>(async () => {

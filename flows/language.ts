@@ -1,6 +1,6 @@
 import { assign, fromPromise, setup } from 'xstate';
-import type { FlowEvent, FlowInput, FlowOutput, FlowTag, Lang, Screen } from './types';
-import { chose, finalOutput, msg } from './lib';
+import type { Lang, Screen } from './types';
+import { chose, finalOutput, flowTypes, msg } from './lib';
 
 /**
  * Choose English or Kiswahili. On a phone's first dial the screen greets in both languages and
@@ -9,13 +9,7 @@ import { chose, finalOutput, msg } from './lib';
 type Ctx = { firstDial: boolean; lang?: Lang };
 
 export const language = setup({
-  types: {
-    context: {} as Ctx,
-    events: {} as FlowEvent,
-    input: {} as FlowInput,
-    output: {} as FlowOutput,
-    tags: {} as FlowTag,
-  },
+  types: flowTypes<Ctx>(),
   actors: {
     /** Saves the language for the dialling phone. Provided by the engine. */
     saveLanguage: fromPromise<void, { lang: Lang }>(async () => {

@@ -1,4 +1,4 @@
-import type { FlowOutput, Msg, Param } from './types';
+import type { FlowEvent, FlowInput, FlowOutput, FlowTag, Msg, Param } from './types';
 import type { MessageKey } from '../src/i18n';
 
 /** Shorthand for a catalogue message. */
@@ -20,3 +20,15 @@ export function pickIndex(value: string, count: number): number | null {
  * no output of its own unless the root declares one.)
  */
 export const finalOutput = ({ event }: { event: unknown }): FlowOutput => ((event as { output?: FlowOutput }).output ?? {});
+
+/**
+ * The `types` every flow declares in `setup()`: its own context, and the events, input, output and
+ * tags of the flow↔engine contract (flows/types.ts).
+ */
+export const flowTypes = <Ctx>() => ({
+  context: {} as Ctx,
+  events: {} as FlowEvent,
+  input: {} as FlowInput,
+  output: {} as FlowOutput,
+  tags: {} as FlowTag,
+});

@@ -1,6 +1,6 @@
 import { assign, fromPromise, setup } from 'xstate';
-import type { FlowEvent, FlowInput, FlowOutput, FlowTag, Screen } from './types';
-import { chose, finalOutput, msg } from './lib';
+import type { Screen } from './types';
+import { chose, finalOutput, flowTypes, msg } from './lib';
 import type { UndeliveredCode } from './reset-code';
 
 /** The main menu. Its numbering is fixed: 1 status, 2 reset, 3 book, 4 my appointments, 5 language. */
@@ -18,13 +18,7 @@ const menuScreen = (): Screen => ({
 type Ctx = { check: boolean; undelivered?: UndeliveredCode };
 
 export const mainMenu = setup({
-  types: {
-    context: {} as Ctx,
-    events: {} as FlowEvent,
-    input: {} as FlowInput,
-    output: {} as FlowOutput,
-    tags: {} as FlowTag,
-  },
+  types: flowTypes<Ctx>(),
   actors: {
     /** A still-valid login code of this phone whose SMS AT reported undelivered, or null. */
     undeliveredCode: fromPromise<UndeliveredCode | null, Record<string, never>>(async () => {

@@ -1,6 +1,6 @@
 import { assign, fromPromise, setup } from 'xstate';
-import type { FlowEvent, FlowInput, FlowOutput, FlowTag, Msg, Screen } from './types';
-import { chose, finalOutput, msg, pickIndex } from './lib';
+import type { FlowEvent, Msg, Screen } from './types';
+import { chose, finalOutput, flowTypes, msg, pickIndex } from './lib';
 import { codeText, dayMsg, serviceMsg, summaryMsg, type Appointment, type CancelResult, type MoveResult } from './booking-common';
 
 /**
@@ -37,13 +37,7 @@ const otherTimes = (ctx: Ctx, times: string[]): string[] => {
 };
 
 export const manageBooking = setup({
-  types: {
-    context: {} as Ctx,
-    events: {} as FlowEvent,
-    input: {} as FlowInput,
-    output: {} as FlowOutput,
-    tags: {} as FlowTag,
-  },
+  types: flowTypes<Ctx>(),
   actors: {
     /** The dialling phone's active appointments still to come, soonest first. */
     listMyAppointments: fromPromise<Appointment[], Record<string, never>>(async () => {

@@ -1,6 +1,6 @@
 import { assign, fromPromise, setup } from 'xstate';
-import type { FlowEvent, FlowInput, FlowOutput, FlowTag, Screen } from './types';
-import { finalOutput, msg } from './lib';
+import type { Screen } from './types';
+import { finalOutput, flowTypes, msg } from './lib';
 import type { MessageKey } from '../src/i18n';
 
 /**
@@ -44,13 +44,7 @@ const validYear = (s: string) => /^\d{4}$/.test(s.trim()) && Number(s) >= 1900 &
 const withError = (ctx: Ctx, screen: Screen): Screen => (ctx.error ? { ...screen, error: msg(ctx.error) } : screen);
 
 export const resetCode = setup({
-  types: {
-    context: {} as Ctx,
-    events: {} as FlowEvent,
-    input: {} as FlowInput,
-    output: {} as FlowOutput,
-    tags: {} as FlowTag,
-  },
+  types: flowTypes<Ctx>(),
   actors: {
     /** Checks the limits and turns the ID number into a blind-index reference. */
     prepareReset: fromPromise<PrepareResult, { idNumber: string }>(async () => {
