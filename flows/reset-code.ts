@@ -1,6 +1,7 @@
 import { assign, fromPromise, setup } from 'xstate';
 import type { Screen } from './types';
-import { finalOutput, flowTypes, msg } from './lib';
+import { chose, finalOutput, flowTypes, msg } from './lib';
+import { ECITIZEN_SUPPORT_SERVICE } from './booking-common';
 import type { MessageKey } from '../src/i18n';
 
 /**
@@ -117,11 +118,17 @@ export const resetCode = setup({
       type: 'final',
       meta: { screen: (ctx: Ctx): Screen => ({ lines: [msg(ctx.smsSent === false ? 'reset.issued_here' : 'reset.issued', { code: ctx.code ?? '', until: ctx.validUntil ?? '' })] }) },
     },
-    wrongPhone: { type: 'final', meta: { screen: (): Screen => ({ lines: [msg('reset.wrong_phone')] }) } },
+    // Only a Huduma Centre can change the registered phone: offer the e-Citizen help appointment.
+    wrongPhone: {
+      tags: ['prompt', 'complete'],
+      meta: { screen: (): Screen => ({ lines: [msg('reset.wrong_phone')], items: [msg('reset.book_help')] }) },
+      on: { INPUT: { guard: ({ event }) => chose(event.value, 1), target: 'toBookHelp' } },
+    },
+    toBookHelp: { type: 'final', output: { goto: 'book-appointment', input: { service: ECITIZEN_SUPPORT_SERVICE } } },
     tooManyTries: { type: 'final', meta: { screen: (): Screen => ({ lines: [msg('reset.too_many_tries')] }) } },
     locked: { type: 'final', meta: { screen: (): Screen => ({ lines: [msg('reset.locked')] }) } },
     tooManyResets: { type: 'final', meta: { screen: (): Screen => ({ lines: [msg('reset.too_many_resets')] }) } },
   },
 });
 
-export default { name: 'reset-code', version: 1, machine: resetCode } as const;
+export default { name: 'reset-code', version: 2, machine: resetCode } as const;
