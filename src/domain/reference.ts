@@ -3,6 +3,10 @@
  * digit — 13 digits, easy to type on a keypad (see seeds/data/demo.json `_about`). Checking the
  * format and the check digit first means a typo is caught without touching the database.
  */
+import { luhnValid } from './luhn';
+
+export { luhnValid };
+
 export const AGENCY_CODES = ['10', '20', '30', '40', '50', '60', '70'] as const;
 
 export type ReferenceProblem = 'not_digits' | 'wrong_length' | 'bad_check_digit' | 'unknown_agency';
@@ -10,19 +14,6 @@ export type ReferenceProblem = 'not_digits' | 'wrong_length' | 'bad_check_digit'
 /** Spaces and dashes people add when reading a number aloud are ignored. */
 export function normaliseReference(raw: string): string {
   return raw.replace(/[\s-]/g, '');
-}
-
-export function luhnValid(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return sum % 10 === 0;
 }
 
 export function checkReference(raw: string): ReferenceProblem | null {

@@ -10,6 +10,7 @@ import {
 } from '../../flows/booking-common';
 import { isMessageKey, translate, type MessageKey } from '../i18n';
 import { OpeningCalendar, addDays, isDay, type Closure } from './calendar';
+import { luhnDigit } from '../domain/luhn';
 
 /** Who is booking, from the hop (never from a flow's context). */
 export interface Booker {
@@ -66,18 +67,7 @@ export function newBookingCode(): string {
   return body + luhnDigit(body);
 }
 
-export function luhnDigit(body: string): string {
-  let sum = 0;
-  for (let i = 0; i < body.length; i++) {
-    let d = body.charCodeAt(body.length - 1 - i) - 48;
-    if (i % 2 === 0) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return String((10 - (sum % 10)) % 10);
-}
+export { luhnDigit };
 
 export const isBookingCode = (code: string): boolean => /^\d{8}$/.test(code) && luhnDigit(code.slice(0, 7)) === code.slice(7);
 
