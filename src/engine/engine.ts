@@ -68,9 +68,9 @@ export class UssdEngine implements ConversationHost {
   }
 
   private async run(req: UssdRequest, deadline: number, signal: AbortSignal, known: { lang: Lang }): Promise<string> {
-    const release = await this.deps.store.lock(req.sessionId, deadline);
+    const held = await this.deps.store.acquire(req.sessionId, deadline);
     try {
-      const record = await this.deps.store.get(req.sessionId);
+      const record = held.record;
       const textHash = this.deps.blind.text(req.text);
       // A retried request (same session, same text): the same answer, and nothing done twice.
       if (record && (record.lastTextHash === textHash || record.ended)) return record.lastReply;
@@ -102,11 +102,11 @@ export class UssdEngine implements ConversationHost {
         startedAt: record?.startedAt ?? Date.now(),
         phoneHash: this.deps.blind.phone(req.phone),
       };
-      if (end) await this.deps.store.saveEnded(req.sessionId, next);
-      else await this.deps.store.saveOngoing(req.sessionId, next, convo.resumePointer(req.sessionId));
+      if (end) await held.saveEnded(next);
+      else await held.saveOngoing(next, convo.resumePointer(req.sessionId));
       return reply;
     } finally {
-      await release().catch(() => undefined);
+      await held.release().catch(() => undefined);
     }
   }
 

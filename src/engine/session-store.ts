@@ -78,39 +78,82 @@ export class SessionStore {
   private lockKey = (sessionId: string) => `${this.prefix}ussd:lock:${sessionId}`;
   private resumeKey = (phoneHash: string) => `${this.prefix}ussd:resume:${phoneHash}`;
 
-  async get(sessionId: string): Promise<SessionRecord | null> {
-    const raw = await this.redis.get(this.key(sessionId));
-    return raw ? (JSON.parse(raw) as SessionRecord) : null;
-  }
-
   async getResume(phoneHash: string): Promise<ResumePointer | null> {
     const raw = await this.redis.get(this.resumeKey(phoneHash));
     return raw ? (JSON.parse(raw) as ResumePointer) : null;
-  }
-
-  /** Saves a session that goes on, and points the phone's next dial at it (one round trip). */
-  async saveOngoing(sessionId: string, record: SessionRecord, resume: ResumePointer | null): Promise<void> {
-    const multi = this.redis.multi().set(this.key(sessionId), JSON.stringify(record), 'EX', this.ttlS);
-    if (resume) multi.set(this.resumeKey(record.phoneHash), JSON.stringify(resume), 'EX', this.resumeTtlS);
-    else multi.del(this.resumeKey(record.phoneHash));
-    await multi.exec();
-  }
-
-  /** Saves an ended session's last reply for retries, and forgets the resume pointer. */
-  async saveEnded(sessionId: string, record: SessionRecord): Promise<void> {
-    await this.redis
-      .multi()
-      .set(this.key(sessionId), JSON.stringify({ ...record, ended: true }), 'EX', Math.min(this.ttlS, 60))
-      .del(this.resumeKey(record.phoneHash))
-      .exec();
   }
 
   async dropResume(phoneHash: string): Promise<void> {
     await this.redis.del(this.resumeKey(phoneHash));
   }
 
-  /** Serialises the hops of one session (see acquireLock). */
-  lock(sessionId: string, deadline: number): Promise<() => Promise<void>> {
-    return acquireLock(this.redis, this.lockKey(sessionId), deadline);
+  /**
+   * Takes the session's lock and reads its record in one round trip (a Lua script), waiting
+   * (polling) until `deadline` while another hop of the same session holds it — AT may retry a hop
+   * while the first still runs. Other sessions never wait. The returned handle saves the record and
+   * releases the lock in one more round trip: two Redis commands for an ordinary hop.
+   */
+  async acquire(sessionId: string, deadline: number): Promise<HeldSession> {
+    const token = randomUUID();
+    const r = this.redis as Redis & { simuLockAndGet?: (lock: string, session: string, token: string, px: number) => Promise<[number, string | null]> };
+    if (!r.simuLockAndGet) this.redis.defineCommand('simuLockAndGet', { numberOfKeys: 2, lua: LOCK_AND_GET });
+    for (;;) {
+      const [ok, raw] = await (r as Required<typeof r>).simuLockAndGet(this.lockKey(sessionId), this.key(sessionId), token, 5000);
+      if (ok === 1) return new HeldSession(this.redis, { session: this.key(sessionId), lock: this.lockKey(sessionId), resume: this.resumeKey }, token, raw ? (JSON.parse(raw) as SessionRecord) : null, this.ttlS, this.resumeTtlS);
+      if (Date.now() + 25 > deadline) throw new Error('session busy: lock not acquired before the deadline');
+      await new Promise((res) => setTimeout(res, 25));
+    }
+  }
+}
+
+const LOCK_AND_GET = `
+if redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return {1, redis.call('get', KEYS[2])} end
+return {0, false}`;
+
+/** Session record, resume pointer (set or cleared) and lock release, in one script. */
+const SAVE_AND_RELEASE = `
+redis.call('set', KEYS[1], ARGV[2], 'EX', ARGV[3])
+if ARGV[4] == '' then redis.call('del', KEYS[2]) else redis.call('set', KEYS[2], ARGV[4], 'EX', ARGV[5]) end
+if redis.call('get', KEYS[3]) == ARGV[1] then redis.call('del', KEYS[3]) end
+return 1`;
+
+/** A session whose lock this hop holds: its record as read, and the one-round-trip save. */
+export class HeldSession {
+  private released = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: { session: string; lock: string; resume: (phoneHash: string) => string },
+    private readonly token: string,
+    readonly record: SessionRecord | null,
+    private readonly ttlS: number,
+    private readonly resumeTtlS: number,
+  ) {}
+
+  private async save(record: SessionRecord, ttlS: number, resume: ResumePointer | null): Promise<void> {
+    const r = this.redis as Redis & { simuSaveAndRelease?: (...args: Array<string | number>) => Promise<unknown> };
+    if (!r.simuSaveAndRelease) this.redis.defineCommand('simuSaveAndRelease', { numberOfKeys: 3, lua: SAVE_AND_RELEASE });
+    await (r as Required<typeof r>).simuSaveAndRelease(
+      this.keys.session, this.keys.resume(record.phoneHash), this.keys.lock,
+      this.token, JSON.stringify(record), ttlS, resume ? JSON.stringify(resume) : '', this.resumeTtlS,
+    );
+    this.released = true;
+  }
+
+  /** Saves a session that goes on, and points the phone's next dial at it (or clears the pointer). */
+  saveOngoing(record: SessionRecord, resume: ResumePointer | null): Promise<void> {
+    return this.save(record, this.ttlS, resume);
+  }
+
+  /** Keeps an ended session's last reply briefly, for retries, and forgets the resume pointer. */
+  saveEnded(record: SessionRecord): Promise<void> {
+    return this.save({ ...record, ended: true }, Math.min(this.ttlS, 60), null);
+  }
+
+  /** Releases the lock without saving (a failed hop keeps the previous record for a redial). */
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await releaseLock(this.redis, this.keys.lock, this.token);
   }
 }
