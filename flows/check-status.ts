@@ -55,7 +55,7 @@ const key = (prefix: string, code: string, fallback: MessageKey): MessageKey => 
 const typeMsg = (app: AppSummary): Msg => (isMessageKey(`type.${app.type}`) ? msg(`type.${app.type}` as MessageKey) : { text: app.type });
 
 /** One line of "My applications": "Passport: READY". */
-const itemMsg = (app: AppSummary): Msg => msg('status.item', { type: typeMsg(app), status: msg(key('short', app.status, 'short.SUBMITTED')) });
+export const itemMsg = (app: AppSummary): Msg => msg('status.item', { type: typeMsg(app), status: msg(key('short', app.status, 'short.SUBMITTED')) });
 
 export const checkStatus = setup({
   types: flowTypes<Ctx>(),

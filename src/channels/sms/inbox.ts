@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { FlowName, Lang, Msg } from '../../../flows/types';
 import { flows } from '../../../flows';
-import { statusScreen } from '../../../flows/check-status';
+import { itemMsg, statusScreen } from '../../../flows/check-status';
 import { checkReference } from '../../domain/reference';
 import type { SmsEngine, SmsTurn } from '../../engine/sms-engine';
 import { translate } from '../../i18n';
@@ -165,11 +165,7 @@ export class SmsInbox {
   private async mine(phone: string, lang: Lang): Promise<string> {
     const apps = await this.deps.services.applications.listByPhone(phone);
     if (apps.length === 0) return this.t(lang, { key: 'sms.mine_none' });
-    const lines = apps.map((a) => {
-      const type = this.t(lang, { key: `type.${a.type}` as never });
-      const status = this.t(lang, { key: `short.${a.status}` as never });
-      return `${a.reference} ${type}: ${status}`;
-    });
+    const lines = apps.map((a) => `${a.reference} ${this.t(lang, itemMsg(a))}`);
     return [this.t(lang, { key: 'status.mine_title' }), ...lines].join('\n');
   }
 
