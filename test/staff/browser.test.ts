@@ -51,6 +51,8 @@ maybe('staff console in headless Chromium', () => {
     await page.goto(`${base}/staff/`);
     expect(page.url()).toBe(`${base}/staff/login`);
     // Keyboard only: the username field has focus, Tab to the password, Enter submits.
+    // Autofocus is applied after load; typing before it lands nowhere (seen as a rare flake).
+    await page.waitForFunction("document.activeElement && document.activeElement.name === 'username'");
     await page.keyboard.type('browser.agent');
     await page.keyboard.press('Tab');
     await page.keyboard.type(PASSWORD);
