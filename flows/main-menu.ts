@@ -15,11 +15,21 @@ const menuScreen = (): Screen => ({
  * at dial, in the same query as the phone's language, whether there is one (`input.undeliveredCode`);
  * only then is it fetched. Home (00) and other flows come back straight to the menu.
  */
-type Ctx = { check: boolean; undelivered?: UndeliveredCode };
+type Ctx = { check: boolean; consent: boolean; undelivered?: UndeliveredCode; pending?: PendingConsent };
+
+/** A consent code a Huduma Centre agent is waiting for, shown to the citizen who dials meanwhile. */
+export interface PendingConsent {
+  code: string;
+  centre: string;
+}
 
 export const mainMenu = setup({
   types: flowTypes<Ctx>(),
   actors: {
+    /** The consent code an agent is waiting for from this phone's citizen, or null. */
+    pendingConsent: fromPromise<PendingConsent | null, Record<string, never>>(async () => {
+      throw new Error('pendingConsent not provided');
+    }),
     /** A still-valid login code of this phone whose SMS AT reported undelivered, or null. */
     undeliveredCode: fromPromise<UndeliveredCode | null, Record<string, never>>(async () => {
       throw new Error('undeliveredCode not provided');
@@ -27,11 +37,46 @@ export const mainMenu = setup({
   },
 }).createMachine({
   id: 'main-menu',
-  context: ({ input }) => ({ check: input.undeliveredCode ?? false }),
+  context: ({ input }) => ({ check: input.undeliveredCode ?? false, consent: input.consentCode ?? false }),
   initial: 'start',
   output: finalOutput,
   states: {
-    start: { always: [{ guard: ({ context }) => context.check, target: 'checking' }, { target: 'menu' }] },
+    start: {
+      always: [
+        { guard: ({ context }) => context.consent, target: 'checkingConsent' },
+        { guard: ({ context }) => context.check, target: 'checking' },
+        { target: 'menu' },
+      ],
+    },
+    // At the counter, the citizen may read the consent code from this screen if its SMS is slow.
+    checkingConsent: {
+      invoke: {
+        id: 'pendingConsent',
+        src: 'pendingConsent',
+        input: {},
+        onDone: [
+          { guard: ({ event }) => event.output !== null, target: 'consent', actions: assign({ pending: ({ event }) => event.output ?? undefined }) },
+          { guard: ({ context }) => context.check, target: 'checking' },
+          { target: 'menu' },
+        ],
+      },
+    },
+    consent: {
+      tags: 'prompt',
+      meta: {
+        screen: (ctx: Ctx): Screen => ({
+          nav: 'none',
+          lines: [msg('notice.consent_code', { centre: ctx.pending?.centre ?? '', code: ctx.pending?.code ?? '' })],
+          items: [msg('notice.continue')],
+        }),
+      },
+      on: {
+        INPUT: [
+          { guard: ({ context, event }) => chose(event.value, 1) && context.check, target: 'checking', actions: assign({ pending: undefined }) },
+          { guard: ({ event }) => chose(event.value, 1), target: 'menu', actions: assign({ pending: undefined }) },
+        ],
+      },
+    },
     // One journey across USSD and SMS: if the code's SMS failed, the next dial shows the code first.
     checking: {
       invoke: {
@@ -76,4 +121,4 @@ export const mainMenu = setup({
   },
 });
 
-export default { name: 'main-menu', version: 4, machine: mainMenu } as const;
+export default { name: 'main-menu', version: 5, machine: mainMenu } as const;

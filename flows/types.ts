@@ -48,6 +48,8 @@ export interface FlowOutput {
 export interface FlowInput {
   /** Main menu on a dial: this phone has a valid login code whose SMS failed (show it first). */
   undeliveredCode?: boolean;
+  /** Main menu on a dial: a Huduma Centre agent is waiting for this citizen's consent code (show it first). */
+  consentCode?: boolean;
   /** True on the very first dial of a phone with no saved language. */
   firstDial?: boolean;
   /** book-appointment: a bookable service code chosen beforehand (e.g. 'ecitizen_support'); skips the service list. */

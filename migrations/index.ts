@@ -6,6 +6,7 @@ import * as m004 from './20261125_004_sms_delivery';
 import * as m005 from './20261125_005_appointments';
 import * as m006 from './20261125_006_staff';
 import * as m007 from './20261125_007_sms_channel';
+import * as m008 from './20261125_008_consent_on_screen';
 
 /**
  * The migrations in order. Listed explicitly rather than globbed from disk so the same list works
@@ -19,6 +20,7 @@ const all: Array<[string, Knex.Migration]> = [
   ['20261125_005_appointments', m005],
   ['20261125_006_staff', m006],
   ['20261125_007_sms_channel', m007],
+  ['20261125_008_consent_on_screen', m008],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {

@@ -45,7 +45,7 @@ export async function createRuntime(config: Config, opts: { logger?: Logger; now
   const engine = new UssdEngine({
     store,
     blind: services.blind,
-    dialContext: (phone) => services.reset.dialContext(phone),
+    dialContext: (phone) => services.notices.dialContext(phone),
     actors: flowActors(services),
     logger,
     screenLimit: config.USSD_SCREEN_LIMIT,

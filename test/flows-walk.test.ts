@@ -60,6 +60,8 @@ const APPOINTMENT = { id: 1, code: '48291573', service: SERVICES[0] as string, c
 const SAMPLES: Record<string, unknown[]> = {
   saveLanguage: [undefined],
   undeliveredCode: [null, { code: '482915', validUntil: '23:59' }],
+  // The longest centre name of the data, for the screen budget.
+  pendingConsent: [null, { code: '482915', centre: LONGEST_CENTRE }],
   listMyApplications: [[], [APPS[0]], LONG_LIST],
   lookupApplication: [{ kind: 'needId' }, ...APPS.map((app) => ({ kind: 'found', app }))],
   verifyApplication: [{ kind: 'nomatch' }, ...APPS.map((app) => ({ kind: 'found', app }))],
@@ -87,7 +89,7 @@ const SAMPLES: Record<string, unknown[]> = {
 /** What a citizen can type: menu choices, and answers to the text prompts (good and bad). */
 const TYPED = ['1', '2', '3', '4', '5', '6', '7', '8', '9', REFERENCE, '1026100200489', '12345', 'abc', '23456789', '1990', '1800'];
 /** Inputs every flow may be started with (each flow ignores what it does not use). */
-const STARTS: FlowInput[] = [{}, { firstDial: true }, { service: 'ecitizen_support' }, { undeliveredCode: true }];
+const STARTS: FlowInput[] = [{}, { firstDial: true }, { service: 'ecitizen_support' }, { undeliveredCode: true }, { consentCode: true }, { consentCode: true, undeliveredCode: true }];
 
 // ---- the machine's shape -------------------------------------------------------------------
 

@@ -44,6 +44,7 @@ export class FlowMachines {
 export interface DialContext {
   lang: Lang | null;
   undeliveredCode: boolean;
+  consentCode: boolean;
 }
 
 /** What a conversation needs from the channel that runs it. */
@@ -95,10 +96,10 @@ export class Conversation {
       this.resumeOffer = resume.state;
       return;
     }
-    const { lang, undeliveredCode } = await this.host.dialContext(this.hop.phone);
+    const { lang, undeliveredCode, consentCode } = await this.host.dialContext(this.hop.phone);
     if (lang) {
       this.setLang(lang);
-      await this.switchTo('main-menu', { undeliveredCode });
+      await this.switchTo('main-menu', { undeliveredCode, consentCode });
     } else {
       await this.switchTo('language', { firstDial: true });
     }

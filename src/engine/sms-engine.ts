@@ -51,7 +51,7 @@ export class SmsEngine implements ConversationHost {
 
   // A conversation started by keyword already knows its language, and SMS has no "resume" offer.
   async dialContext(): Promise<DialContext> {
-    return { lang: null, undeliveredCode: false };
+    return { lang: null, undeliveredCode: false, consentCode: false };
   }
   async resumeFor(): Promise<ResumePointer | null> {
     return null;

@@ -19,6 +19,7 @@ export const en = {
   'reset.sms': 'e-Citizen login code: {code}. Valid until {until}. Never share it: no official will ever ask for it. Simu',
 
   'notice.undelivered_code': 'Your last login code could not be sent by SMS: {code}. It works until {until}.',
+  'notice.consent_code': '{centre} asks for your consent. At the counter? Read this code to the agent: {code}. If not, give it to no one.',
   'notice.continue': 'Main menu',
 } as const;
 
@@ -38,5 +39,6 @@ export const sw: Record<keyof typeof en, string> = {
   'reset.sms': 'Nambari ya kuingia e-Citizen: {code}. Inafanya kazi hadi {until}. Usimpe mtu: hakuna afisa atakayeiomba. Simu',
 
   'notice.undelivered_code': 'Nambari yako ya mwisho ya kuingia haikutumwa kwa SMS: {code}. Inafanya kazi hadi {until}.',
+  'notice.consent_code': '{centre} inaomba idhini yako. Uko kaunta? Msomee afisa nambari hii: {code}. Kama sivyo, usimpe mtu yeyote.',
   'notice.continue': 'Menyu kuu',
 };

@@ -9,6 +9,7 @@ import { maskPhone } from '../log';
 import { enqueueSms } from '../sms/outbox';
 import { audit } from './audit';
 import type { BlindIndex } from './blind-index';
+import type { Sealer } from './sealer';
 import type { ResetService } from './reset';
 import type { AppointmentService } from './appointments';
 import type { Actor } from './staff';
@@ -146,7 +147,7 @@ export class AssistService {
   private readonly lookups: RateLimiterRedis;
   private readonly now: () => Date;
 
-  constructor(private readonly deps: { db: Db; redis: Redis; redisPrefix: string; blind: BlindIndex; reset: ResetService; appointments: AppointmentService; startSmsFlow?: SmsFlowStarter; now?: () => Date }) {
+  constructor(private readonly deps: { db: Db; redis: Redis; redisPrefix: string; blind: BlindIndex; sealer: Sealer; reset: ResetService; appointments: AppointmentService; startSmsFlow?: SmsFlowStarter; now?: () => Date }) {
     this.now = deps.now ?? (() => new Date());
     this.lookups = new RateLimiterRedis({ storeClient: deps.redis, keyPrefix: `${deps.redisPrefix}rl:staff-lookup`, points: LOOKUPS_PER_HOUR, duration: 3600 });
   }
@@ -271,7 +272,7 @@ export class AssistService {
       });
       const [updated] = await trx('consents')
         .where({ id: visitId })
-        .update({ code_hash: blind.text(`consent:${visitId}:${code}`), code_attempts: 0, sent_at: now, code_expires_at: codeExpires, sms_id: smsId, verified_at: null, expires_at: null })
+        .update({ code_hash: blind.text(`consent:${visitId}:${code}`), code_sealed: this.deps.sealer.seal(code), code_attempts: 0, sent_at: now, code_expires_at: codeExpires, sms_id: smsId, verified_at: null, expires_at: null })
         .returning('*');
       await log('sent');
       return { kind: 'sent' as const, visit: this.visitInfo({ ...updated, sends: sends + 1 }, phone) };
@@ -308,7 +309,7 @@ export class AssistService {
       }
       const [updated] = await trx('consents')
         .where({ id: visitId })
-        .update({ verified_at: now, expires_at: new Date(now.getTime() + CONSENT_VALID_MIN * 60_000), code_hash: null })
+        .update({ verified_at: now, expires_at: new Date(now.getTime() + CONSENT_VALID_MIN * 60_000), code_hash: null, code_sealed: null })
         .returning('*');
       await log('ok');
       return { kind: 'ok' as const, visit: this.visitInfo(updated, phone) };
@@ -321,7 +322,7 @@ export class AssistService {
     const own = await this.ownVisit(db, actor, visitId, 'visit_close');
     if ('kind' in own) return own;
     await db.transaction(async (trx) => {
-      await trx('consents').where({ id: visitId }).whereNull('closed_at').update({ closed_at: this.now() });
+      await trx('consents').where({ id: visitId }).whereNull('closed_at').update({ closed_at: this.now(), code_sealed: null });
       await this.log(trx, actor, 'visit_close', 'ok', { citizenId: Number(own.row.citizen_id), idHash: String(own.row.id_hash), detail: { visitId } });
     });
     return { kind: 'closed' };

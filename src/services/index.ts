@@ -5,6 +5,7 @@ import { AgencyService } from './agencies';
 import { AppointmentService } from './appointments';
 import { BlindIndex } from './blind-index';
 import { CitizenService } from './citizens';
+import { DialNotices } from './dial-notices';
 import { OptOutService } from './opt-outs';
 import { PreferenceService } from './preferences';
 import { ResetService } from './reset';
@@ -14,6 +15,8 @@ import { StatusUpdateService } from './status-updates';
 /** The domain services, each built from its dependencies (no module-level connections). */
 export interface Services {
   blind: BlindIndex;
+  sealer: Sealer;
+  notices: DialNotices;
   applications: ApplicationService;
   citizens: CitizenService;
   preferences: PreferenceService;
@@ -39,6 +42,8 @@ export function createServices({ db, redis, redisPrefix, idHashKey, now }: Servi
   const optOuts = new OptOutService(db, blind);
   return {
     blind,
+    sealer,
+    notices: new DialNotices({ db, blind, sealer, ...(now ? { now } : {}) }),
     applications: new ApplicationService(db, blind),
     citizens: new CitizenService(db, blind),
     preferences: new PreferenceService(db, blind),

@@ -153,22 +153,6 @@ export class ResetService {
   }
 
   /**
-   * What a dial needs, in one round trip: the phone's saved language and whether it has a
-   * still-valid login code whose SMS failed (then the main menu fetches and shows it).
-   */
-  async dialContext(phone: string): Promise<{ lang: Lang | null; undeliveredCode: boolean }> {
-    const { rows } = await this.deps.db.raw(
-      `SELECT (SELECT language FROM preferences WHERE phone_hash = ?) AS lang,
-              EXISTS (SELECT 1 FROM login_codes lc JOIN citizens c ON c.id = lc.citizen_id JOIN sms_outbound s ON s.id = lc.sms_id
-                      WHERE c.phone = ? AND s.status = 'failed' AND lc.expires_at > ? AND lc.revoked_at IS NULL
-                        AND lc.used_at IS NULL AND lc.shown_again_at IS NULL AND lc.code_sealed IS NOT NULL) AS undelivered`,
-      [this.deps.blind.phone(phone), phone, this.now()],
-    );
-    const row = rows[0] as { lang: Lang | null; undelivered: boolean };
-    return { lang: row.lang, undeliveredCode: row.undelivered };
-  }
-
-  /**
    * A still-valid code whose SMS AT reported as failed, for this phone: shown once on the next dial
    * (then its sealed copy is dropped), so a lost SMS never blocks the citizen.
    */

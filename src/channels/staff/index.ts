@@ -19,7 +19,7 @@ export function staffRouter(rt: Runtime): Router {
   const production = config.NODE_ENV === 'production';
   const staff = new StaffService({ db, redis, redisPrefix: config.REDIS_PREFIX, blind: services.blind });
   const assist = new AssistService({
-    db, redis, redisPrefix: config.REDIS_PREFIX, blind: services.blind, reset: services.reset, appointments: services.appointments,
+    db, redis, redisPrefix: config.REDIS_PREFIX, blind: services.blind, sealer: services.sealer, reset: services.reset, appointments: services.appointments,
     startSmsFlow: async (phone, flow, lang) => (await rt.sms.start(phone, flow, lang)).text,
   });
   const auditQuery = new AuditQuery({ db, blind: services.blind });
