@@ -2,7 +2,7 @@ import { assign, fromPromise, setup } from 'xstate';
 import type { FlowEvent, Msg, Screen } from './types';
 import { chose, finalOutput, flowTypes, msg, pickIndex } from './lib';
 import {
-  codeText, dayMsg, regionMsg, serviceMsg, summaryMsg,
+  codeText, dayMsg, daysScreen, regionMsg, serviceMsg, summaryMsg, timesScreen,
   type Appointment, type BookResult, type CentreChoices, type CentreRef,
 } from './booking-common';
 
@@ -55,12 +55,6 @@ const pick = <T>(list: readonly T[], event: FlowEvent): T | undefined => {
   const i = pickIndex(value(event), list.length);
   return i === null ? undefined : list[i];
 };
-
-const timeScreen = (ctx: Ctx): Screen => ({
-  ...(ctx.problem === 'taken' ? { error: msg('book.just_taken') } : {}),
-  lines: [msg('book.choose_time', { day: dayMsg(ctx.day ?? '2000-01-01') })],
-  items: ctx.times.map((t): Msg => ({ text: t })),
-});
 
 export const bookAppointment = setup({
   types: flowTypes<Ctx>(),
@@ -196,13 +190,7 @@ export const bookAppointment = setup({
     },
     chooseDay: {
       tags: 'prompt',
-      meta: {
-        screen: (ctx: Ctx): Screen => ({
-          ...(ctx.problem === 'day_full' ? { error: msg('book.day_full') } : {}),
-          lines: [msg('book.choose_day')],
-          items: ctx.days.map(dayMsg),
-        }),
-      },
+      meta: { screen: daysScreen },
       on: {
         INPUT: { guard: ({ context, event }) => pick(context.days, event) !== undefined, target: 'loadingTimes', actions: assign({ day: ({ context, event }) => pick(context.days, event), problem: undefined }) },
         BACK: [
@@ -224,7 +212,7 @@ export const bookAppointment = setup({
     },
     chooseTime: {
       tags: 'prompt',
-      meta: { screen: timeScreen },
+      meta: { screen: timesScreen },
       on: {
         INPUT: { guard: ({ context, event }) => pick(context.times, event) !== undefined, target: 'confirm', actions: assign({ time: ({ context, event }) => pick(context.times, event), problem: undefined }) },
         BACK: { target: 'chooseDay', actions: assign({ problem: undefined }) },

@@ -1,4 +1,4 @@
-import type { Msg } from './types';
+import type { Msg, Screen } from './types';
 import { msg } from './lib';
 import { isMessageKey, type MessageKey } from '../src/i18n';
 
@@ -69,3 +69,17 @@ export const summaryMsg = (service: string, centre: CentreRef, day: string, time
 
 /** "4829 1573": eight digits read aloud in two groups. */
 export const codeText = (code: string): string => (code.length === 8 ? `${code.slice(0, 4)} ${code.slice(4)}` : code);
+
+/** The day list, shared by booking and moving. "That day just filled up" above it when it did. */
+export const daysScreen = (ctx: { problem?: string; days: string[] }): Screen => ({
+  ...(ctx.problem === 'day_full' ? { error: msg('book.day_full') } : {}),
+  lines: [msg('book.choose_day')],
+  items: ctx.days.map(dayMsg),
+});
+
+/** The free times of a day, shared by booking and moving. "That time was just taken" above it when it was. */
+export const timesScreen = (ctx: { problem?: string; day?: string; times: string[] }): Screen => ({
+  ...(ctx.problem === 'taken' ? { error: msg('book.just_taken') } : {}),
+  lines: [msg('book.choose_time', { day: dayMsg(ctx.day ?? '2000-01-01') })],
+  items: ctx.times.map((t): Msg => ({ text: t })),
+});

@@ -1,7 +1,7 @@
 import { assign, fromPromise, setup } from 'xstate';
 import type { FlowEvent, Msg, Screen } from './types';
 import { chose, finalOutput, flowTypes, msg, pickIndex } from './lib';
-import { codeText, dayMsg, serviceMsg, summaryMsg, type Appointment, type CancelResult, type MoveResult } from './booking-common';
+import { codeText, dayMsg, daysScreen, serviceMsg, summaryMsg, timesScreen, type Appointment, type CancelResult, type MoveResult } from './booking-common';
 
 /**
  * My appointments: the dialling phone's upcoming Huduma Centre appointments. Each can be viewed,
@@ -146,13 +146,7 @@ export const manageBooking = setup({
     },
     chooseDay: {
       tags: 'prompt',
-      meta: {
-        screen: (ctx: Ctx): Screen => ({
-          ...(ctx.problem === 'day_full' ? { error: msg('book.day_full') } : {}),
-          lines: [msg('book.choose_day')],
-          items: ctx.days.map(dayMsg),
-        }),
-      },
+      meta: { screen: daysScreen },
       on: {
         INPUT: { guard: ({ context, event }) => pick(context.days, event) !== undefined, target: 'loadingTimes', actions: assign({ day: ({ context, event }) => pick(context.days, event), problem: undefined }) },
         BACK: { target: 'view', actions: assign({ problem: undefined }) },
@@ -170,13 +164,7 @@ export const manageBooking = setup({
     },
     chooseTime: {
       tags: 'prompt',
-      meta: {
-        screen: (ctx: Ctx): Screen => ({
-          ...(ctx.problem === 'taken' ? { error: msg('book.just_taken') } : {}),
-          lines: [msg('book.choose_time', { day: dayMsg(ctx.day ?? '2000-01-01') })],
-          items: ctx.times.map((t): Msg => ({ text: t })),
-        }),
-      },
+      meta: { screen: timesScreen },
       on: {
         INPUT: { guard: ({ context, event }) => pick(context.times, event) !== undefined, target: 'confirmMove', actions: assign({ time: ({ context, event }) => pick(context.times, event), problem: undefined }) },
         BACK: { target: 'chooseDay', actions: assign({ problem: undefined }) },
