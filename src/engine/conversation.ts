@@ -41,6 +41,13 @@ export class FlowMachines {
   }
 }
 
+/** The session's language as far as the hop got: the apology after a failure is said in it. */
+export interface KnownLang {
+  lang: Lang;
+  /** False until the language was read from the session or the phone's preference. */
+  sure: boolean;
+}
+
 export interface DialContext {
   lang: Lang | null;
   undeliveredCode: boolean;
@@ -76,7 +83,7 @@ export class Conversation {
   constructor(
     private readonly host: ConversationHost,
     private readonly hop: Hop,
-    private readonly known: { lang: Lang },
+    private readonly known: KnownLang,
     private readonly deadline: number,
     private readonly signal: AbortSignal,
   ) {
@@ -86,6 +93,7 @@ export class Conversation {
   private setLang(lang: Lang) {
     this.hop.lang = lang;
     this.known.lang = lang;
+    this.known.sure = true;
   }
 
   /** First hop of a session: offer to resume a dropped one, or ask the language, or the main menu. */

@@ -3,7 +3,7 @@ import type { Lang } from '../../flows/types';
 import type { Logger } from '../log';
 import type { BlindIndex } from '../services/blind-index';
 import type { Hop } from './hop-context';
-import { Conversation, FlowMachines, type ConversationHost, type DialContext } from './conversation';
+import { Conversation, FlowMachines, type ConversationHost, type DialContext, type KnownLang } from './conversation';
 import { renderPages } from './screen';
 import type { ResumePointer, SessionRecord, SessionStore } from './session-store';
 
@@ -46,7 +46,7 @@ export class UssdEngine implements ConversationHost {
     const started = Date.now();
     const deadline = started + this.deps.hopDeadlineMs;
     const abort = new AbortController();
-    const known: { lang: Lang } = { lang: 'en' };
+    const known: KnownLang = { lang: 'en', sure: false };
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Deadline(`hop exceeded ${this.deps.hopDeadlineMs} ms`)), this.deps.hopDeadlineMs);
@@ -61,16 +61,35 @@ export class UssdEngine implements ConversationHost {
         error: err instanceof Error ? err.message : String(err),
         ms: Date.now() - started,
       });
-      return `END ${renderPages({ lines: [{ key: 'error.unavailable' }] }, { lang: known.lang, limit: this.deps.screenLimit, final: true })[0]}`;
+      const lang = known.sure ? known.lang : await this.fallbackLanguage(req.phone, deadline);
+      return `END ${renderPages({ lines: [{ key: 'error.unavailable' }] }, { lang, limit: this.deps.screenLimit, final: true })[0]}`;
     } finally {
       clearTimeout(timer);
     }
   }
 
-  private async run(req: UssdRequest, deadline: number, signal: AbortSignal, known: { lang: Lang }): Promise<string> {
+  /**
+   * The language of an apology when the hop failed before it learned the session's (Redis down):
+   * the phone's saved language from Postgres, if it answers within what is left of the deadline.
+   */
+  private async fallbackLanguage(phone: string, deadline: number): Promise<Lang> {
+    const left = deadline - Date.now() - 100;
+    if (left < 50) return 'en';
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), left)));
+    try {
+      const ctx = await Promise.race([this.deps.dialContext(phone).catch(() => null), late]);
+      return ctx?.lang ?? 'en';
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async run(req: UssdRequest, deadline: number, signal: AbortSignal, known: KnownLang): Promise<string> {
     const held = await this.deps.store.acquire(req.sessionId, deadline);
     try {
       const record = held.record;
+      if (record) known.sure = true;
       const textHash = this.deps.blind.text(req.text);
       // A retried request (same session, same text): the same answer, and nothing done twice.
       if (record && (record.lastTextHash === textHash || record.ended)) return record.lastReply;

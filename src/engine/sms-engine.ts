@@ -92,7 +92,7 @@ export class SmsEngine implements ConversationHost {
     const timer = setTimeout(() => abort.abort(), this.deps.deadlineMs);
     try {
       const hop: Hop = { phone, lang, channel: 'sms', sessionId: `sms:${this.deps.blind.phone(phone).slice(0, 12)}` };
-      const known = { lang };
+      const known = { lang, sure: true };
       const convo = new Conversation(this, hop, known, deadline, abort.signal);
       await step(convo);
       const { text, end } = convo.renderText();

@@ -226,6 +226,10 @@ describe('engine rule 5: a deadline on every hop; outages answer END with an apo
         expect(ready.status).toBe(503);
         expect(ready.body).toEqual({ postgres: 'ok', redis: 'down' });
         expect(viaProxy.logs()).toContain(sessionId);
+        // The session's language lives in Redis; the phone's saved language comes from Postgres instead.
+        const amina = await hop(viaProxy.app, newSession(), DEMO.amina.phone, '');
+        expect(amina).toMatchObject({ status: 200, body: APOLOGY_SW });
+        expect(amina.ms).toBeLessThan(viaProxy.config.USSD_HOP_DEADLINE_MS + MARGIN_MS);
 
         await proxy.restore();
         await waitUntil(async () => (await request(viaProxy.app).get('/readyz')).status === 200);
