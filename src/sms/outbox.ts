@@ -42,3 +42,22 @@ export async function enqueueSmsMany(db: Knex | Knex.Transaction, messages: Outb
   const rows = await db('sms_outbound').insert(messages.map((m) => row(db, m))).onConflict('dedupe_key').ignore().returning('id');
   return rows.length;
 }
+
+/** Kinds whose body carries a one-time code (login code, consent or phone-change code). */
+export const CODE_KINDS = ['login_code', 'consent'] as const;
+export const SCRUBBED_BODY = '[one-time code removed after sending]';
+
+/**
+ * The outbox keeps every message's text, and some texts are one-time codes. Once a message is final
+ * (delivered, failed or cancelled, or sent and left alone) for `afterMs`, its code has expired and
+ * serves no one: the body is replaced. The row (who, when, status) stays for the record. A code
+ * that must be shown again after a failed SMS is read from its own sealed copy, never from here.
+ */
+export async function scrubOneTimeCodes(db: Knex, afterMs: number): Promise<number> {
+  return db('sms_outbound')
+    .whereIn('kind', CODE_KINDS as unknown as string[])
+    .whereIn('status', ['sent', 'delivered', 'failed', 'cancelled'])
+    .where('updated_at', '<', db.raw(`now() - (? * interval '1 millisecond')`, [afterMs]))
+    .whereNot('body', SCRUBBED_BODY)
+    .update({ body: SCRUBBED_BODY });
+}

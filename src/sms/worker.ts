@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { scrubOneTimeCodes } from './outbox';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import type { Logger } from '../log';
@@ -33,6 +34,8 @@ export interface SmsWorkerOptions {
   random: () => number;
   /** Clock for pauses (ms). */
   now: () => number;
+  /** One-time codes are wiped from message bodies this long after the message reached a final state. */
+  scrubAfterMs: number;
 }
 
 export interface SmsWorkerDeps {
@@ -82,6 +85,7 @@ const DEFAULTS: SmsWorkerOptions = {
   pauseMs: 60_000,
   random: Math.random,
   now: Date.now,
+  scrubAfterMs: 60 * 60_000,
 };
 
 /**
@@ -347,9 +351,15 @@ export class SmsWorker {
   }
 
   private async run(): Promise<void> {
+    let nextScrub = 0;
     while (!this.stopping) {
       let wait = 0;
       try {
+        if (this.opts.now() >= nextScrub) {
+          nextScrub = this.opts.now() + 60_000;
+          const n = await scrubOneTimeCodes(this.deps.db, this.opts.scrubAfterMs);
+          if (n > 0) this.deps.logger.info('one-time codes wiped from sent messages', { messages: n });
+        }
         const r = await this.runOnce();
         if (r.claimed === 0) wait = r.waitMs > 0 ? Math.min(r.waitMs, this.opts.pollMs * 10) : this.opts.pollMs;
       } catch (err) {
