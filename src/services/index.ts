@@ -50,7 +50,7 @@ export function createServices({ db, redis, redisPrefix, idHashKey, now }: Servi
     reset: new ResetService({ db, redis, redisPrefix, blind, sealer, ...(now ? { now } : {}) }),
     appointments: new AppointmentService(db, { now: now ?? (() => new Date()) }),
     optOuts,
-    statusUpdates: new StatusUpdateService(db, blind, optOuts),
+    statusUpdates: new StatusUpdateService(db, blind),
     agencies: new AgencyService(db),
   };
 }

@@ -4,7 +4,6 @@ import { statusScreen, type AppSummary } from '../../flows/check-status';
 import { translate } from '../i18n';
 import { enqueueSms, enqueueSmsMany } from '../sms/outbox';
 import type { BlindIndex } from './blind-index';
-import type { OptOutService } from './opt-outs';
 import demo from '../../seeds/data/demo.json';
 
 /** Statuses a citizen must act on: these send an SMS to the applicant and to subscribers. */
@@ -28,7 +27,7 @@ export type ChangeOutcome = 'updated' | 'unchanged' | 'not_found' | 'forbidden' 
  * subscribed, when the new status is one the citizen must act on — unless the phone opted out.
  */
 export class StatusUpdateService {
-  constructor(private readonly db: Knex, private readonly blind: BlindIndex, private readonly optOuts: OptOutService) {}
+  constructor(private readonly db: Knex, private readonly blind: BlindIndex) {}
 
   /** `agencyCode` is the two-digit code the reference must start with (null: any, for the import CLI run by an operator). */
   async apply(change: StatusChange, agencyCode: string | null): Promise<{ outcome: ChangeOutcome; notified: number }> {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createDb, ensureDatabase, migrate } from '../../src/db';
 import { seedDemoData } from '../../src/db/seed';
 import { BlindIndex } from '../../src/services/blind-index';
-import { TEST_ID_HASH_KEY, adminUrl, databaseUrl } from './env';
+import { TEST_ID_HASH_KEY, databaseUrl } from './env';
 
 /**
  * Once per `npm test`: a template database, migrated and loaded with the demo data. Each test file

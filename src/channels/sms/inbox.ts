@@ -94,7 +94,7 @@ export class SmsInbox {
   }
 
   private async route(msg: InboundSms): Promise<{ outcome: string; replies: string[] }> {
-    const { services, sms } = this.deps;
+    const { services } = this.deps;
     const parsed = parseSms(msg.text);
     const say = (lang: Lang, key: Msg) => [this.t(lang, key)];
 
