@@ -424,7 +424,14 @@ describe('appointments at the centre', () => {
     expect(view.text).toContain('Another centre: only that centre can change it.');
     expect((await cs.post(`/staff/visits/${theirs}/bookings/${b.id}/cancel`)).status).toBe(403);
 
-    await c.get(`/staff/visits/${visit}`);
+    // The other centre gets no confirmation page either; the booking's own centre is asked once more.
+    expect((await cs.get(`/staff/visits/${theirs}/bookings/${b.id}/cancel`)).status).toBe(303);
+    const visitPage = await c.get(`/staff/visits/${visit}`);
+    expect(visitPage.text).toContain(`href="/staff/visits/${visit}/bookings/${b.id}/cancel"`);
+    const confirm = await c.get(`/staff/visits/${visit}/bookings/${b.id}/cancel`);
+    expect(confirm.status).toBe(200);
+    expect(confirm.text).toMatch(new RegExp(`Cancel appointment ${b.code.slice(0, 4)} ?${b.code.slice(4)}: Passport, GPO, \\w{3} \\d{1,2} \\w{3} \\d\\d:\\d\\d\\?`));
+    expect((await t.rt.db('bookings').where({ id: b.id }).first()).status).toBe('active');
     expect((await c.post(`/staff/visits/${visit}/bookings/${b.id}/cancel`)).status).toBe(303);
     expect((await t.rt.db('bookings').where({ id: b.id }).first()).status).toBe('cancelled');
     const actions = (await auditRows(t, { action: 'booking_create' })).concat(await auditRows(t, { action: 'booking_cancel' }));

@@ -253,7 +253,7 @@ ${c.applications.map((a) => html`<tr><td>${a.reference}</td><td>${label('type', 
       ? html`<p>${t('staff.bookings.none')}</p>`
       : html`<table><thead><tr><th scope="col">${t('staff.col.code')}</th><th scope="col">${t('staff.col.service')}</th><th scope="col">${t('staff.col.centre')}</th><th scope="col">${t('staff.col.when')}</th><th scope="col">${t('staff.col.change')}</th></tr></thead><tbody>
 ${c.bookings.map((b) => html`<tr><td>${b.code}</td><td>${trMsg(lang, serviceMsg(b.service))}</td><td>${b.centre.name}</td><td>${trMsg(lang, dayMsg(b.day))} ${b.time}</td><td>${b.mine
-        ? html`<a href="${base}/bookings/${b.id}/move">${t('staff.bookings.move')}</a> ${postButton(ctx, `${base}/bookings/${b.id}/cancel`, t('staff.bookings.cancel'), {}, 'secondary')}`
+        ? html`<a href="${base}/bookings/${b.id}/move">${t('staff.bookings.move')}</a> <a href="${base}/bookings/${b.id}/cancel">${t('staff.bookings.cancel')}</a>`
         : t('staff.bookings.other_centre')}</td></tr>`)}
 </tbody></table>`;
     return html`<div class="ok" role="status"><p>${t('staff.visit.open_until', { until: clock(v.expiresAt) })}</p></div>
@@ -405,6 +405,22 @@ ${select({ name: 'time', label: t('staff.book.time'), options: times.map((x) => 
       : r.kind === 'consent_required' ? { level: 'error', key: 'staff.visit.consent_required' }
       : { level: 'error', key: 'staff.bookings.gone' };
     await redirectWith(res, `/staff/visits/${id}`, flash);
+  });
+
+  // A cancel is asked once more, with what is being cancelled: one stray click must not cost a citizen their slot.
+  router.get('/visits/:id/bookings/:bid/cancel', async (req, res) => {
+    const id = num(req.params.id);
+    const bid = num(req.params.bid);
+    const view = await deps.assist.citizenView(actorOfRes(res), id);
+    if (view.kind === 'forbidden' || view.kind === 'not_found') return denied(req, res, view);
+    const b = view.kind === 'ok' ? view.citizen.bookings.find((x) => x.id === bid && x.mine) : undefined;
+    if (!b) return redirectWith(res, `/staff/visits/${id}`, { level: 'error', key: view.kind === 'ok' ? 'staff.bookings.gone' : 'staff.visit.consent_required' });
+    await render(req, res, 200, 'staff.cancel.title', (ctx) => {
+      const t = (k: MessageKey, p?: Record<string, string | number>) => tr(ctx.lang, k, p);
+      return html`<p>${t('staff.cancel.question', { code: b.code, service: trMsg(ctx.lang, serviceMsg(b.service)), centre: b.centre.name, when: `${trMsg(ctx.lang, dayMsg(b.day))} ${b.time}` })}</p>
+${postButton(ctx, `/staff/visits/${id}/bookings/${bid}/cancel`, t('staff.cancel.yes'))}
+<p><a href="/staff/visits/${id}">${t('staff.cancel.keep')}</a></p>`;
+    });
   });
 
   router.post('/visits/:id/bookings/:bid/cancel', async (req, res) => {
