@@ -216,6 +216,31 @@ export class StaffService {
     await audit(this.deps.db, { actorType: 'staff', staffId: actor.staffId, centreCode: actor.centreCode, channel: actor.channel, action: 'staff_logout', outcome: 'ok' });
   }
 
+  /**
+   * A staff member changes their own password: the current one is asked again (a counter PC left
+   * logged in must not let a passer-by take the account), the new one meets the same rules as at
+   * creation. A wrong current password counts toward the lockout like a failed login.
+   */
+  async changePassword(actor: Actor, current: string, next: string): Promise<'ok' | 'bad_current' | 'too_short' | 'too_long' | 'same_as_username' | 'not_found'> {
+    const { db } = this.deps;
+    const row = await db('staff').where({ id: actor.staffId }).first('username', 'password_hash');
+    if (!row) return 'not_found';
+    const log = (outcome: string) => audit(db, { actorType: 'staff', staffId: actor.staffId, centreCode: actor.centreCode, channel: actor.channel, action: 'password_change', outcome });
+    if (!(await verifyPassword(String(row.password_hash), current))) {
+      await db('staff').where({ id: actor.staffId }).update({ failed_logins: db.raw('failed_logins + 1'), updated_at: this.now() });
+      await log('bad_current');
+      return 'bad_current';
+    }
+    const problem = passwordProblem(next, String(row.username));
+    if (problem) {
+      await log(problem);
+      return problem;
+    }
+    await db('staff').where({ id: actor.staffId }).update({ password_hash: await hashPassword(next), failed_logins: 0, updated_at: this.now() });
+    await log('ok');
+    return 'ok';
+  }
+
   /** Admin changes: activate, deactivate, unlock. An admin cannot deactivate themselves (no lock-out of the last admin by accident). */
   async update(by: Actor, staffId: number, change: 'activate' | 'deactivate' | 'unlock'): Promise<'ok' | 'not_found' | 'self'> {
     const { db } = this.deps;

@@ -198,6 +198,30 @@ ${field({ name: 'id_number', label: tr(ctx.lang, 'staff.find.id'), hint: tr(ctx.
 <button type="submit">${tr(ctx.lang, 'staff.find.submit')}</button>
 </form>`;
 
+  // ---- own password ------------------------------------------------------------------------------
+  const passwordForm = (ctx: PageCtx, errorField = '') => {
+    const t = (k: MessageKey) => tr(ctx.lang, k);
+    return html`<form method="post" action="/staff/password" novalidate>
+${csrfField(ctx)}
+${field({ name: 'current', label: t('staff.pw.current'), type: 'password', autocomplete: 'current-password', required: true, maxlength: 200, error: errorField === 'current', autofocus: true })}
+${field({ name: 'next', label: t('staff.pw.next'), hint: t('staff.pw.rules'), type: 'password', autocomplete: 'new-password', required: true, maxlength: 200, error: errorField === 'next' })}
+${field({ name: 'again', label: t('staff.pw.again'), type: 'password', autocomplete: 'new-password', required: true, maxlength: 200, error: errorField === 'again' })}
+<button type="submit">${t('staff.pw.submit')}</button>
+</form>`;
+  };
+
+  router.get('/password', (req, res) => render(req, res, 200, 'staff.pw.title', (ctx) => passwordForm(ctx)));
+
+  router.post('/password', async (req, res) => {
+    const l = local(res);
+    const next = str(req.body?.next, 200);
+    if (next !== str(req.body?.again, 200)) return render(req, res, 400, 'staff.pw.title', (ctx) => passwordForm(ctx, 'again'), [tr(l.lang, 'staff.pw.mismatch')]);
+    const r = await deps.staff.changePassword(actorOfRes(res), str(req.body?.current, 200), next);
+    if (r === 'ok') return redirectWith(res, '/staff/find', { level: 'ok', key: 'staff.pw.changed' });
+    const key: MessageKey = r === 'bad_current' ? 'staff.pw.bad_current' : r === 'too_short' ? 'staff.pw.too_short' : r === 'same_as_username' ? 'staff.pw.same_as_username' : 'staff.pw.too_long';
+    await render(req, res, 400, 'staff.pw.title', (ctx) => passwordForm(ctx, r === 'bad_current' ? 'current' : 'next'), [tr(l.lang, key)]);
+  });
+
   router.get('/find', (req, res) => render(req, res, 200, 'staff.find.title', (ctx) => findForm(ctx)));
 
   router.post('/find', async (req, res) => {

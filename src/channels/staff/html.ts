@@ -69,6 +69,7 @@ function nav(ctx: PageCtx): Html | '' {
   const links: Array<[string, string]> = [['/staff/find', t('staff.nav.find')], ['/staff/phone-changes', t('staff.nav.changes')]];
   if (s.role !== 'agent') links.push(['/staff/audit', t('staff.nav.audit')]);
   if (s.role === 'admin') links.push(['/staff/admin/staff', t('staff.nav.admin')]);
+  links.push(['/staff/password', t('staff.nav.password')]);
   return html`<nav aria-label="${t('staff.nav.label')}"><ul>${links.map(([href, label]) => html`<li><a href="${href}">${label}</a></li>`)}</ul></nav>
 <div class="who"><span>${tr(ctx.lang, 'staff.signed_in_as', { name: s.name, role: tr(ctx.lang, `staff.role.${s.role}` as MessageKey), centre: s.centreName })}</span> ${postButton(ctx, '/staff/logout', t('staff.nav.logout'), {}, 'link')}</div>`;
 }
