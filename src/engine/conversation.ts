@@ -162,8 +162,8 @@ export class Conversation {
       return this.answerResumeOffer(input);
     }
 
-    const pages = this.pages().length;
-    if (input === '98' && this.page < pages - 1) return void this.page++;
+    // Rendering is only needed to know whether there is a next page.
+    if (input === '98' && this.page < this.pages().length - 1) return void this.page++;
     if (input === '0' && this.page > 0) return void this.page--;
     this.notice = undefined;
     if (this.finished) return void (this.notice = { key: 'error.invalid_choice' });
