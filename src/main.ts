@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { DEV_SECRETS, loadConfig } from './config';
+import { loadConfig, withDevDefaults } from './config';
 import { ensureDatabase, migrate } from './db';
 import { seedDemoData } from './db/seed';
 import { createRuntime } from './runtime';
@@ -14,12 +14,8 @@ import { atBaseUrl } from './sms/africastalking';
  * the callback URL for AT's dashboard. Outside production, missing secrets get loud dev defaults.
  */
 async function main(): Promise<void> {
-  const env = { ...process.env };
+  const env = withDevDefaults();
   const production = env.NODE_ENV === 'production';
-  if (!production) {
-    env.WEBHOOK_SECRET ??= DEV_SECRETS.WEBHOOK_SECRET;
-    env.ID_HASH_KEY ??= DEV_SECRETS.ID_HASH_KEY;
-  }
   // No AT credentials outside production: SMS go to an in-process fake AT and are printed here.
   const fakeAt = await startDevFakeAt(env, production, (line) => process.stdout.write(`${line}\n`));
   const config = loadConfig(env);

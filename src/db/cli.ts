@@ -1,5 +1,5 @@
 import { loadConfig, withDevDefaults } from '../config';
-import { createDb, ensureDatabase, migrate } from './index';
+import { openMigrated } from './index';
 import { seedDemoData } from './seed';
 import { BlindIndex } from '../services/blind-index';
 
@@ -7,10 +7,8 @@ import { BlindIndex } from '../services/blind-index';
 async function run(command: string | undefined): Promise<void> {
   const env = withDevDefaults();
   const config = loadConfig(env);
-  await ensureDatabase(config.DATABASE_URL);
-  const db = createDb(config.DATABASE_URL);
+  const db = await openMigrated(config.DATABASE_URL);
   try {
-    await migrate(db);
     if (command === 'seed') console.log('seeded', await seedDemoData(db, new BlindIndex(config.ID_HASH_KEY)));
     else console.log('migrated');
   } finally {

@@ -34,3 +34,16 @@ export async function ensureDatabase(url: string): Promise<void> {
 export async function migrate(db: Db): Promise<void> {
   await db.migrate.latest({ migrationSource });
 }
+
+/** For the command-line tools: the database created if missing, migrated, and a pool over it (the caller destroys it). */
+export async function openMigrated(url: string): Promise<Db> {
+  await ensureDatabase(url);
+  const db = createDb(url);
+  try {
+    await migrate(db);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return db;
+}

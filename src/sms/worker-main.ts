@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { DEV_SECRETS, loadConfig } from '../config';
+import { loadConfig, withDevDefaults } from '../config';
 import { createDb } from '../db';
 import { createLogger } from '../log';
 import { BlindIndex } from '../services/blind-index';
@@ -14,11 +14,9 @@ import { createSmsWorker } from './worker';
  * Outside production without AT credentials it sends to the dev gateway's fake AT (PORT+1).
  */
 async function main(): Promise<void> {
-  const env = { ...process.env };
+  const env = withDevDefaults();
   const production = env.NODE_ENV === 'production';
   if (!production) {
-    env.WEBHOOK_SECRET ??= DEV_SECRETS.WEBHOOK_SECRET;
-    env.ID_HASH_KEY ??= DEV_SECRETS.ID_HASH_KEY;
     if (!env.AT_API_KEY && !env.AT_API_URL) {
       env.AT_API_URL = `http://127.0.0.1:${Number(env.PORT ?? 3000) + 1}`;
       env.AT_API_KEY = 'fake-at-key';

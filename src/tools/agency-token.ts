@@ -1,5 +1,5 @@
 import { loadConfig, withDevDefaults } from '../config';
-import { createDb, ensureDatabase, migrate } from '../db';
+import { openMigrated } from '../db';
 import { AgencyService } from '../services/agencies';
 
 /** `npm run agency:token -- <agency> [label]`: issues a bearer token for an agency's back office. Shown once; stored hashed. */
@@ -8,10 +8,8 @@ async function main(): Promise<void> {
   if (!agency) throw new Error('usage: npm run agency:token -- <agency> [label]   (agencies: immigration, nrb, civil_registration, dci, ntsa, brs, kra)');
   const env = withDevDefaults();
   const config = loadConfig(env);
-  await ensureDatabase(config.DATABASE_URL);
-  const db = createDb(config.DATABASE_URL);
+  const db = await openMigrated(config.DATABASE_URL);
   try {
-    await migrate(db);
     if (!(await db('agencies').where({ code: agency }).first())) throw new Error(`unknown agency: ${agency} (run npm run seed first?)`);
     console.log(await new AgencyService(db).issueToken(agency, label));
   } finally {

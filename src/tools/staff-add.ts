@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig, withDevDefaults } from '../config';
-import { createDb, ensureDatabase, migrate } from '../db';
+import { openMigrated } from '../db';
 import { createRedis } from '../runtime';
 import { BlindIndex } from '../services/blind-index';
 import { MIN_PASSWORD_LENGTH } from '../services/passwords';
@@ -78,12 +78,10 @@ async function main(): Promise<number> {
 
   const env = withDevDefaults();
   const config = loadConfig(env);
-  await ensureDatabase(config.DATABASE_URL);
-  const db = createDb(config.DATABASE_URL);
+  const db = await openMigrated(config.DATABASE_URL);
   // Not connected: the login limiter is never used here.
   const redis = createRedis(config.REDIS_URL);
   try {
-    await migrate(db);
     const staff = new StaffService({ db, redis, redisPrefix: config.REDIS_PREFIX, blind: new BlindIndex(config.ID_HASH_KEY) });
     const r = await staff.create({ username: values.username, name: values.name, role: values.role, centreCode: values.centre, password }, null);
     if (r.kind !== 'created') {
