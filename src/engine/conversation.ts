@@ -218,7 +218,8 @@ export class Conversation {
     for (let switches = 0; ; switches++) {
       const actor = this.actor as AnyActor;
       const remaining = this.deadline - Date.now();
-      const snap = (await waitFor(actor, settled, { timeout: Math.max(1, remaining), signal: this.signal })) as AnyMachineSnapshot;
+      // A little past the deadline: the hop's own timer answers first (the apology); this only ends the wait.
+      const snap = (await waitFor(actor, settled, { timeout: Math.max(1, remaining) + 25, signal: this.signal })) as AnyMachineSnapshot;
       if (snap.status === 'error' || this.failure.error) throw this.failure.error ?? snap.error;
       if (snap.status !== 'done') return;
       const output = (snap.output ?? {}) as FlowOutput;

@@ -57,7 +57,8 @@ export class UssdEngine implements ConversationHost {
       abort.abort();
       this.deps.logger.error('ussd hop failed', {
         sessionId: req.sessionId,
-        cause: err instanceof Deadline ? 'deadline' : 'error',
+        // The flow's own wait can time out a moment before the hop's timer: past the deadline is the deadline.
+        cause: err instanceof Deadline || Date.now() >= deadline ? 'deadline' : 'error',
         error: err instanceof Error ? err.message : String(err),
         ms: Date.now() - started,
       });
