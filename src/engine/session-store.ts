@@ -42,6 +42,16 @@ export interface ResumePointer {
   lang: Lang;
 }
 
+/**
+ * What Redis keeps per phone for a redial: only which session to continue. The state itself stays
+ * in that session's own record (kept RESUME_TTL_S instead of SESSION_TTL_S while a pointer names
+ * it), so a session's snapshot is never stored twice.
+ */
+interface StoredPointer {
+  sessionId: string;
+  lang: Lang;
+}
+
 const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 /**
@@ -78,9 +88,15 @@ export class SessionStore {
   private lockKey = (sessionId: string) => `${this.prefix}ussd:lock:${sessionId}`;
   private resumeKey = (phoneHash: string) => `${this.prefix}ussd:resume:${phoneHash}`;
 
+  /** The session a redial from this phone may continue, with its state read from that session's record. */
   async getResume(phoneHash: string): Promise<ResumePointer | null> {
     const raw = await this.redis.get(this.resumeKey(phoneHash));
-    return raw ? (JSON.parse(raw) as ResumePointer) : null;
+    if (!raw) return null;
+    const pointer = JSON.parse(raw) as StoredPointer;
+    const rec = await this.redis.get(this.key(pointer.sessionId));
+    const record = rec ? (JSON.parse(rec) as SessionRecord) : null;
+    if (!record || record.ended) return null;
+    return { sessionId: pointer.sessionId, state: record.resumeOffer ?? record.state, lang: pointer.lang };
   }
 
   async dropResume(phoneHash: string): Promise<void> {
@@ -135,7 +151,8 @@ export class HeldSession {
     if (!r.simuSaveAndRelease) this.redis.defineCommand('simuSaveAndRelease', { numberOfKeys: 3, lua: SAVE_AND_RELEASE });
     await (r as Required<typeof r>).simuSaveAndRelease(
       this.keys.session, this.keys.resume(record.phoneHash), this.keys.lock,
-      this.token, JSON.stringify(record), ttlS, resume ? JSON.stringify(resume) : '', this.resumeTtlS,
+      this.token, JSON.stringify(record), resume ? Math.max(ttlS, this.resumeTtlS) : ttlS,
+      resume ? JSON.stringify({ sessionId: resume.sessionId, lang: resume.lang } satisfies StoredPointer) : '', this.resumeTtlS,
     );
     this.released = true;
   }

@@ -1,3 +1,4 @@
+import type { SessionRecord } from '../../src/engine/session-store';
 import { randomBytes } from 'node:crypto';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 import { UssdPhone } from '../helpers/phone';
@@ -18,15 +19,20 @@ describe('engine rule 1: the session lives in Redis as a small versioned snapsho
 
   const MAIN_EN = 'Simu e-Citizen\n1. Application status\n2. Reset login code\n3. Book Huduma appointment\n4. My appointments\n5. Language';
 
-  test('each hop saves the snapshot under the session key with the session TTL, after lookups have settled', async () => {
+  test('each hop saves the snapshot under the session key with the session TTL (the resume TTL while a redial may continue it), after lookups have settled', async () => {
     const phone = new UssdPhone(t.app, DEMO.wanjiku.phone);
     await phone.dial();
+    const key = sessionKey(t, phone.sessionId);
+    // On the main menu nothing is worth continuing: the record lives SESSION_TTL_S.
+    const menuTtl = await t.rt.redis.ttl(key);
+    expect(menuTtl).toBeGreaterThan(t.config.SESSION_TTL_S - 5);
+    expect(menuTtl).toBeLessThanOrEqual(t.config.SESSION_TTL_S);
     await phone.reply('1');
     await phone.reply('2');
-    const key = sessionKey(t, phone.sessionId);
+    // Inside a flow the phone's resume pointer names this record, which then lives RESUME_TTL_S.
     const ttl = await t.rt.redis.ttl(key);
-    expect(ttl).toBeGreaterThan(t.config.SESSION_TTL_S - 5);
-    expect(ttl).toBeLessThanOrEqual(t.config.SESSION_TTL_S);
+    expect(ttl).toBeGreaterThan(t.config.RESUME_TTL_S - 5);
+    expect(ttl).toBeLessThanOrEqual(t.config.RESUME_TTL_S);
 
     const record = await readRecord(t, phone.sessionId);
     expect(record).toMatchObject({ v: 1, hops: 3, lang: 'en', state: { flow: 'check-status', version: flows['check-status'].version } });
@@ -144,13 +150,12 @@ describe('engine rule 1: the session lives in Redis as a small versioned snapsho
       await phone.dial();
       await phone.reply('1');
       await phone.reply('2'); // dropped on the number prompt
-      const keys = (await dumpRedis(t)).filter((k) => k.key.includes('ussd:resume:'));
-      for (const { key, value } of keys) {
-        const pointer = JSON.parse(value) as { sessionId: string; state: { version: number } };
-        if (pointer.sessionId !== phone.sessionId) continue;
-        pointer.state.version += 100;
-        await t.rt.redis.set(key, JSON.stringify(pointer), 'KEEPTTL');
-      }
+      // The pointer names the dropped session; the state it continues is that session's record.
+      const pointers = (await dumpRedis(t)).filter((k) => k.key.includes('ussd:resume:') && k.value.includes(phone.sessionId));
+      expect(pointers).toHaveLength(1);
+      const record = (await readRecord(t, phone.sessionId)) as SessionRecord;
+      record.state.version += 100;
+      await t.rt.redis.set(sessionKey(t, phone.sessionId), JSON.stringify(record), 'KEEPTTL');
       expect(await phone.dial()).toBe('CON You did not finish last time.\n1. Continue where you left off\n2. Start again');
       expect(await phone.reply('1')).toBe(`CON Sorry, we had to start again.\n${MAIN_EN}`);
       await phone.reply('00');
