@@ -3,7 +3,7 @@ import { flows } from '../../flows';
 import type { FlowEvent, FlowInput, FlowName, FlowOutput, Lang, Msg, Screen } from '../../flows/types';
 import { runInHop, type Hop } from './hop-context';
 import { renderPages } from './screen';
-import type { FlowState, ResumePointer, SessionRecord } from './session-store';
+import type { ConversationState, FlowState, ResumePointer } from './session-store';
 
 /** Flows whose state is worth offering to continue after a dropped session. */
 const NOT_RESUMABLE: ReadonlySet<FlowName> = new Set(['main-menu', 'language']);
@@ -121,7 +121,7 @@ export class Conversation {
   }
 
   /** Rehydrates the session; false when it had to start again instead. */
-  async restore(record: SessionRecord): Promise<boolean> {
+  async restore(record: ConversationState): Promise<boolean> {
     this.page = record.page;
     this.finished = record.finished ?? false;
     this.notice = record.notice;
@@ -261,6 +261,18 @@ export class Conversation {
     const end = final && this.page === pages.length - 1;
     this.finished = final && !end;
     return { text: pages[this.page] as string, end };
+  }
+
+  /** Everything the next turn needs, to be saved by the channel (the actor is stopped). */
+  saved(): ConversationState {
+    return {
+      state: this.flowState(),
+      lang: this.hop.lang,
+      page: this.page,
+      ...(this.finished ? { finished: true } : {}),
+      ...(this.resumeOffer ? { resumeOffer: this.resumeOffer } : {}),
+      ...(this.notice ? { notice: this.notice } : {}),
+    };
   }
 
   /** The state to persist. Taken once, then the actor is stopped (a snapshot taken after stop would not resume). */

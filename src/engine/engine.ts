@@ -18,7 +18,7 @@ export interface UssdRequest {
 export interface EngineDeps {
   store: SessionStore;
   blind: BlindIndex;
-  /** The saved language of a phone (null on its first dial) and whether it has an undelivered login code. */
+  /** What a dial needs in one query: the phone's saved language (null on its first dial) and the notices to show first. */
   dialContext: (phone: string) => Promise<DialContext>;
   actors: Record<string, AnyActorLogic>;
   logger: Logger;
@@ -106,15 +106,12 @@ export class UssdEngine implements ConversationHost {
       const { reply, end } = convo.render();
       if (signal.aborted) throw new Deadline('deadline passed before saving');
 
+      const saved = convo.saved();
       const next: SessionRecord = {
         v: 1,
+        ...saved,
         // An ended session keeps only its last reply (for retries): its context may hold a login code.
-        state: end ? { ...convo.flowState(), snapshot: null } : convo.flowState(),
-        lang: hop.lang,
-        page: convo.page,
-        ...(convo.finished ? { finished: true } : {}),
-        ...(convo.resumeOffer ? { resumeOffer: convo.resumeOffer } : {}),
-        ...(convo.notice ? { notice: convo.notice } : {}),
+        ...(end ? { state: { ...saved.state, snapshot: null } } : {}),
         lastTextHash: textHash,
         lastTextLen: req.text.length,
         lastReply: reply,

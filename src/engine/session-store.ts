@@ -35,6 +35,9 @@ export interface SessionRecord {
   phoneHash: string;
 }
 
+/** What a conversation carries from one turn to the next, whatever the channel (USSD hop or SMS). */
+export type ConversationState = Pick<SessionRecord, 'state' | 'lang' | 'page' | 'finished' | 'resumeOffer' | 'notice'>;
+
 /** What a redial within RESUME_TTL_S may continue. */
 export interface ResumePointer {
   sessionId: string;
@@ -97,10 +100,6 @@ export class SessionStore {
     const record = rec ? (JSON.parse(rec) as SessionRecord) : null;
     if (!record || record.ended) return null;
     return { sessionId: pointer.sessionId, state: record.resumeOffer ?? record.state, lang: pointer.lang };
-  }
-
-  async dropResume(phoneHash: string): Promise<void> {
-    await this.redis.del(this.resumeKey(phoneHash));
   }
 
   /**

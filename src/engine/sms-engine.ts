@@ -4,7 +4,7 @@ import type { Logger } from '../log';
 import type { BlindIndex } from '../services/blind-index';
 import { Conversation, type ConversationHost, type DialContext, type FlowMachines } from './conversation';
 import type { Hop } from './hop-context';
-import { acquireLock, type FlowState, type ResumePointer } from './session-store';
+import { acquireLock, type ConversationState, type ResumePointer } from './session-store';
 
 export interface SmsEngineDeps {
   flows: FlowMachines;
@@ -19,14 +19,8 @@ export interface SmsEngineDeps {
   deadlineMs: number;
 }
 
-/** An SMS conversation between messages: which flow, its snapshot, the language and the page. */
-interface SmsRecord {
-  v: 1;
-  state: FlowState;
-  lang: Lang;
-  page: number;
-  finished?: boolean;
-}
+/** An SMS conversation between messages: the same state a USSD session carries, without AT's text. */
+type SmsRecord = ConversationState & { v: 1 };
 
 /** A reply to send, and whether the conversation is over. */
 export interface SmsTurn {
@@ -70,39 +64,44 @@ export class SmsEngine implements ConversationHost {
   }
 
   /** Starts (or restarts) a conversation in `flow`, e.g. after the keyword BOOK. */
-  start(phone: string, flow: FlowName, lang: Lang, input: FlowInput = {}): Promise<SmsTurn> {
-    return this.turn(phone, lang, (convo) => convo.startIn(flow, lang, input));
+  async start(phone: string, flow: FlowName, lang: Lang, input: FlowInput = {}): Promise<SmsTurn> {
+    return (await this.turn(phone, async (convo) => {
+      await convo.startIn(flow, lang, input);
+      return true;
+    }, lang)) as SmsTurn;
   }
 
   /** The citizen's next message in a running conversation; null when none is running. */
-  async reply(phone: string, text: string): Promise<SmsTurn | null> {
-    const raw = await this.deps.redis.get(this.key(phone));
-    if (!raw) return null;
-    const record = JSON.parse(raw) as SmsRecord;
-    return this.turn(phone, record.lang, async (convo) => {
-      const restored = await convo.restore({ ...record, v: 1, lastTextHash: '', lastTextLen: 0, lastReply: '', hops: 0, startedAt: 0, phoneHash: '' });
-      if (restored) await convo.apply(text.trim());
+  reply(phone: string, text: string): Promise<SmsTurn | null> {
+    return this.turn(phone, async (convo, saved) => {
+      if (!saved) return false;
+      if (await convo.restore(saved)) await convo.apply(text.trim());
+      return true;
     });
   }
 
-  private async turn(phone: string, lang: Lang, step: (convo: Conversation) => Promise<void>): Promise<SmsTurn> {
+  /**
+   * One message of a conversation, under the phone's lock: the saved state is read inside it, so
+   * two messages sent close together are handled one after the other, never both from the same state.
+   * `step` returns false when there is nothing to continue (then null, and nothing is saved).
+   */
+  private async turn(phone: string, step: (convo: Conversation, saved: SmsRecord | null) => Promise<boolean>, startLang?: Lang): Promise<SmsTurn | null> {
+    const key = this.key(phone);
     const deadline = Date.now() + this.deps.deadlineMs;
-    const release = await acquireLock(this.deps.redis, `${this.key(phone)}:lock`, deadline);
+    const release = await acquireLock(this.deps.redis, `${key}:lock`, deadline);
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), this.deps.deadlineMs);
     try {
-      const hop: Hop = { phone, lang, channel: 'sms', sessionId: `sms:${this.deps.blind.phone(phone).slice(0, 12)}` };
-      const known = { lang, sure: true };
-      const convo = new Conversation(this, hop, known, deadline, abort.signal);
-      await step(convo);
+      const raw = startLang ? null : await this.deps.redis.get(key);
+      const saved = raw ? (JSON.parse(raw) as SmsRecord) : null;
+      const lang = startLang ?? saved?.lang ?? 'en';
+      const hop: Hop = { phone, lang, channel: 'sms', sessionId: `sms:${key.slice(-12)}` };
+      const convo = new Conversation(this, hop, { lang, sure: true }, deadline, abort.signal);
+      if (!(await step(convo, saved))) return null;
       const { text, end } = convo.renderText();
-      if (end) {
-        convo.flowState(); // stops the actor
-        await this.end(phone);
-      } else {
-        const record: SmsRecord = { v: 1, state: convo.flowState(), lang: hop.lang, page: convo.page, ...(convo.finished ? { finished: true } : {}) };
-        await this.deps.redis.set(this.key(phone), JSON.stringify(record), 'EX', this.deps.ttlS);
-      }
+      const record: SmsRecord = { v: 1, ...convo.saved() }; // also stops the actor
+      if (end) await this.deps.redis.del(key);
+      else await this.deps.redis.set(key, JSON.stringify(record), 'EX', this.deps.ttlS);
       return { text, ended: end };
     } finally {
       clearTimeout(timer);

@@ -51,3 +51,12 @@ test('Kiswahili keywords answer in Kiswahili whatever the saved language', async
   const [help] = (await replies('+254712345678')).reverse();
   expect(help.body).toMatch(/^Simu e-Citizen kwa SMS:\nHALI <nambari>/);
 });
+
+test('two answers sent close together are taken one after the other, each from the state the other left', async () => {
+  const phone = '+254712345678';
+  await t.rt.sms.start(phone, 'check-status', 'en');
+  const turns = await Promise.all([t.rt.sms.reply(phone, '1'), t.rt.sms.reply(phone, '1')]);
+  const texts = turns.map((x) => x?.text.split('\n')[0]).sort();
+  // One opened "My applications", the other chose its item 1: never both from the menu.
+  expect(texts).toEqual(['Passport 1026100200488', 'Your applications:']);
+});
