@@ -19,7 +19,7 @@ export function flowActors(s: Services): Record<string, AnyActorLogic> {
       await s.statusUpdates.subscribe(input.reference, hop.phone, hop.channel);
     }),
     pendingConsent: fromPromise(() => s.notices.pendingConsent(currentHop().phone)),
-    undeliveredCode: fromPromise(() => s.reset.undeliveredCode(currentHop().phone)),
+    undeliveredCode: fromPromise(() => s.notices.undeliveredCode(currentHop().phone)),
     prepareReset: fromPromise(({ input }: { input: { idNumber: string } }) => s.reset.prepare(currentHop().phone, input.idNumber, currentHop().channel)),
     resetLoginCode: fromPromise(({ input }: { input: { idRef: string; birthYear: number } }) => {
       const hop = currentHop();

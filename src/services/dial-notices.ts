@@ -1,13 +1,17 @@
 import type { Db } from '../db';
 import type { Lang } from '../../flows/types';
 import type { PendingConsent } from '../../flows/main-menu';
+import type { UndeliveredCode } from '../../flows/reset-code';
 import type { BlindIndex } from './blind-index';
+import { nairobiTime } from './reset';
 import type { Sealer } from './sealer';
 
 /**
- * What a dial must show before the main menu, found in the same single query as the phone's
- * language: a login code whose SMS failed (see ResetService.undeliveredCode) and a consent code a
- * Huduma Centre agent is waiting for right now (the citizen may be at the counter without the SMS).
+ * What a dial must show before the main menu: a login code whose SMS failed (the one journey across
+ * USSD and SMS, see ResetService) and a consent code a Huduma Centre agent is waiting for right now
+ * (the citizen may be at the counter without the SMS). Whether there is one is found in the same
+ * single query as the phone's language; only then is it fetched. Each notice's conditions are
+ * written once (the two query builders below) and serve both the check and the fetch.
  */
 export class DialNotices {
   private readonly now: () => Date;
@@ -16,32 +20,58 @@ export class DialNotices {
     this.now = deps.now ?? (() => new Date());
   }
 
+  /** Still-valid login codes of this phone's citizen whose SMS AT reported failed, not yet shown again. */
+  private undeliveredCodes(phone: string, now: Date) {
+    return this.deps.db('login_codes as lc')
+      .join('citizens as c', 'c.id', 'lc.citizen_id')
+      .join('sms_outbound as s', 's.id', 'lc.sms_id')
+      .where('c.phone', phone)
+      .where('s.status', 'failed')
+      .where('lc.expires_at', '>', now)
+      .whereNull('lc.revoked_at')
+      .whereNull('lc.used_at')
+      .whereNull('lc.shown_again_at')
+      .whereNotNull('lc.code_sealed');
+  }
+
+  /** Consent codes sent to this phone's citizen that an agent is still waiting for. */
+  private pendingConsents(phone: string, now: Date) {
+    return this.deps.db('consents as v')
+      .join('citizens as c', 'c.id', 'v.citizen_id')
+      .where('c.phone', phone)
+      .whereNotNull('v.code_sealed')
+      .where('v.code_expires_at', '>', now)
+      .whereNull('v.verified_at')
+      .whereNull('v.closed_at');
+  }
+
   async dialContext(phone: string): Promise<{ lang: Lang | null; undeliveredCode: boolean; consentCode: boolean }> {
+    const { db } = this.deps;
     const now = this.now();
-    const { rows } = await this.deps.db.raw(
-      `SELECT (SELECT language FROM preferences WHERE phone_hash = ?) AS lang,
-              EXISTS (SELECT 1 FROM login_codes lc JOIN citizens c ON c.id = lc.citizen_id JOIN sms_outbound s ON s.id = lc.sms_id
-                      WHERE c.phone = ? AND s.status = 'failed' AND lc.expires_at > ? AND lc.revoked_at IS NULL
-                        AND lc.used_at IS NULL AND lc.shown_again_at IS NULL AND lc.code_sealed IS NOT NULL) AS undelivered,
-              EXISTS (SELECT 1 FROM consents v JOIN citizens c ON c.id = v.citizen_id
-                      WHERE c.phone = ? AND v.code_sealed IS NOT NULL AND v.code_expires_at > ?
-                        AND v.verified_at IS NULL AND v.closed_at IS NULL) AS consent`,
-      [this.deps.blind.phone(phone), phone, now, phone, now],
-    );
-    const row = rows[0] as { lang: Lang | null; undelivered: boolean; consent: boolean };
+    const row = (await db
+      .select(
+        db('preferences').where({ phone_hash: this.deps.blind.phone(phone) }).select('language').as('lang'),
+        db.raw('exists ? as undelivered', [this.undeliveredCodes(phone, now).select(db.raw('1'))]),
+        db.raw('exists ? as consent', [this.pendingConsents(phone, now).select(db.raw('1'))]),
+      )
+      .first()) as { lang: Lang | null; undelivered: boolean; consent: boolean };
     return { lang: row.lang, undeliveredCode: row.undelivered, consentCode: row.consent };
+  }
+
+  /** The newest undelivered login code, shown once: its sealed copy is dropped as it is read. */
+  async undeliveredCode(phone: string): Promise<UndeliveredCode | null> {
+    const { db } = this.deps;
+    const now = this.now();
+    const row = await this.undeliveredCodes(phone, now).orderBy('lc.id', 'desc').first('lc.id', 'lc.code_sealed', 'lc.expires_at');
+    if (!row) return null;
+    await db('login_codes').where({ id: row.id }).update({ shown_again_at: now, code_sealed: null });
+    return { code: this.deps.sealer.open(row.code_sealed), validUntil: nairobiTime(new Date(row.expires_at)) };
   }
 
   /** The newest consent code waiting for this phone's citizen, with the centre that asked. */
   async pendingConsent(phone: string): Promise<PendingConsent | null> {
-    const row = await this.deps.db('consents as v')
-      .join('citizens as c', 'c.id', 'v.citizen_id')
+    const row = await this.pendingConsents(phone, this.now())
       .join('centres as k', 'k.code', 'v.centre_code')
-      .where('c.phone', phone)
-      .whereNotNull('v.code_sealed')
-      .where('v.code_expires_at', '>', this.now())
-      .whereNull('v.verified_at')
-      .whereNull('v.closed_at')
       .orderBy('v.id', 'desc')
       .first('v.code_sealed', 'k.name as centre');
     return row ? { code: this.deps.sealer.open(row.code_sealed), centre: String(row.centre) } : null;

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Db } from '../db';
 import type { Lang } from '../../flows/types';
-import type { PrepareResult, ResetResult, UndeliveredCode } from '../../flows/reset-code';
+import type { PrepareResult, ResetResult } from '../../flows/reset-code';
 import { translate } from '../i18n';
 import { enqueueSms } from '../sms/outbox';
 import { audit, type AuditEntry } from './audit';
@@ -150,28 +150,5 @@ export class ResetService {
       await audit(trx, entry);
     });
     return { code, validUntil };
-  }
-
-  /**
-   * A still-valid code whose SMS AT reported as failed, for this phone: shown once on the next dial
-   * (then its sealed copy is dropped), so a lost SMS never blocks the citizen.
-   */
-  async undeliveredCode(phone: string): Promise<UndeliveredCode | null> {
-    const { db } = this.deps;
-    const row = await db('login_codes as lc')
-      .join('citizens as c', 'c.id', 'lc.citizen_id')
-      .join('sms_outbound as s', 's.id', 'lc.sms_id')
-      .where('c.phone', phone)
-      .where('s.status', 'failed')
-      .where('lc.expires_at', '>', this.now())
-      .whereNull('lc.revoked_at')
-      .whereNull('lc.used_at')
-      .whereNull('lc.shown_again_at')
-      .whereNotNull('lc.code_sealed')
-      .orderBy('lc.id', 'desc')
-      .first('lc.id', 'lc.code_sealed', 'lc.expires_at');
-    if (!row) return null;
-    await db('login_codes').where({ id: row.id }).update({ shown_again_at: this.now(), code_sealed: null });
-    return { code: this.deps.sealer.open(row.code_sealed), validUntil: nairobiTime(new Date(row.expires_at)) };
   }
 }
