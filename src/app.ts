@@ -1,6 +1,6 @@
 import express, { type Express } from 'express';
 import type { Runtime } from './runtime';
-import { ussdRouter } from './channels/ussd/router';
+import { mountUssd } from './channels/ussd/router';
 import { smsDeliveryRouter } from './channels/sms/delivery';
 import { smsInboundRouter } from './channels/sms/inbound';
 import { statusApiRouter } from './channels/api/status-updates';
@@ -15,6 +15,8 @@ export function createApp(rt: Runtime): Express {
   app.set('etag', false);
   app.set('trust proxy', true);
 
+  // First: nearly every request is a USSD hop.
+  mountUssd(app, { engine: rt.engine, db: rt.db, logger: rt.logger, webhookSecret: rt.config.WEBHOOK_SECRET });
   app.get('/healthz', (_req, res) => void res.type('text/plain').send('ok'));
   app.get('/readyz', async (_req, res) => {
     const check = async (fn: () => Promise<unknown>) => {
@@ -29,7 +31,6 @@ export function createApp(rt: Runtime): Express {
     res.status(postgres === 'ok' && redis === 'ok' ? 200 : 503).json({ postgres, redis });
   });
 
-  app.use('/ussd', ussdRouter({ engine: rt.engine, db: rt.db, logger: rt.logger, webhookSecret: rt.config.WEBHOOK_SECRET }));
   app.use('/sms/delivery', smsDeliveryRouter({ db: rt.db, logger: rt.logger, webhookSecret: rt.config.WEBHOOK_SECRET }));
   app.use('/sms/inbound', smsInboundRouter({ inbox: rt.inbox, logger: rt.logger, webhookSecret: rt.config.WEBHOOK_SECRET }));
   app.use('/api', statusApiRouter({ services: rt.services, logger: rt.logger }));

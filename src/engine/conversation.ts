@@ -61,7 +61,6 @@ export interface ConversationHost {
   limit: number;
   /** What a dial needs to know of the phone, in one query: its saved language, and whether a login code's SMS failed. */
   dialContext(phone: string): Promise<DialContext>;
-  resumeFor(phone: string): Promise<ResumePointer | null>;
 }
 
 /** One hop of one session: the current flow's actor, the page shown and what to say. */
@@ -96,9 +95,8 @@ export class Conversation {
     this.known.sure = true;
   }
 
-  /** First hop of a session: offer to resume a dropped one, or ask the language, or the main menu. */
-  async begin(dialThrough: string[]): Promise<void> {
-    const resume = await this.host.resumeFor(this.hop.phone);
+  /** First hop of a session: offer to resume a dropped one (`resume`), or ask the language, or the main menu. */
+  async begin(dialThrough: string[], resume: ResumePointer | null = null): Promise<void> {
     if (resume && resume.sessionId !== this.hop.sessionId && dialThrough.length === 0) {
       this.setLang(resume.lang);
       this.resumeOffer = resume.state;
@@ -219,7 +217,9 @@ export class Conversation {
       const actor = this.actor as AnyActor;
       const remaining = this.deadline - Date.now();
       // A little past the deadline: the hop's own timer answers first (the apology); this only ends the wait.
-      const snap = (await waitFor(actor, settled, { timeout: Math.max(1, remaining) + 25, signal: this.signal })) as AnyMachineSnapshot;
+      // Most steps settle synchronously (no lookup): no need to subscribe and arm a timer for them.
+      const now = actor.getSnapshot() as AnyMachineSnapshot;
+      const snap = settled(now) ? now : ((await waitFor(actor, settled, { timeout: Math.max(1, remaining) + 25, signal: this.signal })) as AnyMachineSnapshot);
       if (snap.status === 'error' || this.failure.error) throw this.failure.error ?? snap.error;
       if (snap.status !== 'done') return;
       const output = (snap.output ?? {}) as FlowOutput;

@@ -5,7 +5,7 @@ import type { BlindIndex } from '../services/blind-index';
 import type { Hop } from './hop-context';
 import { Conversation, FlowMachines, type ConversationHost, type DialContext, type KnownLang } from './conversation';
 import { renderPages } from './screen';
-import type { ResumePointer, SessionRecord, SessionStore } from './session-store';
+import type { SessionRecord, SessionStore } from './session-store';
 
 export interface UssdRequest {
   sessionId: string;
@@ -87,7 +87,8 @@ export class UssdEngine implements ConversationHost {
   }
 
   private async run(req: UssdRequest, deadline: number, signal: AbortSignal, known: KnownLang): Promise<string> {
-    const held = await this.deps.store.acquire(req.sessionId, deadline);
+    const phoneHash = this.deps.blind.phone(req.phone);
+    const held = await this.deps.store.acquire(req.sessionId, phoneHash, deadline);
     try {
       const record = held.record;
       if (record) known.sure = true;
@@ -101,7 +102,7 @@ export class UssdEngine implements ConversationHost {
         // A snapshot from another version of its flow starts again at the main menu; the input was meant for the old screen.
         if (await convo.restore(record)) await convo.apply(this.newInput(record, req.text, req.sessionId));
       } else {
-        await convo.begin(req.text === '' ? [] : req.text.split('*'));
+        await convo.begin(req.text === '' ? [] : req.text.split('*'), held.resume);
       }
       const { reply, end } = convo.render();
       if (signal.aborted) throw new Deadline('deadline passed before saving');
@@ -117,7 +118,7 @@ export class UssdEngine implements ConversationHost {
         lastReply: reply,
         hops: (record?.hops ?? 0) + 1,
         startedAt: record?.startedAt ?? Date.now(),
-        phoneHash: this.deps.blind.phone(req.phone),
+        phoneHash,
       };
       if (end) await held.saveEnded(next);
       else await held.saveOngoing(next, convo.resumePointer(req.sessionId));
@@ -145,10 +146,6 @@ export class UssdEngine implements ConversationHost {
 
   dialContext(phone: string): Promise<DialContext> {
     return this.deps.dialContext(phone);
-  }
-
-  resumeFor(phone: string): Promise<ResumePointer | null> {
-    return this.deps.store.getResume(this.deps.blind.phone(phone));
   }
 
   get logger(): Logger {

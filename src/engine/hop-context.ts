@@ -1,11 +1,16 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Lang } from '../../flows/types';
 
 /**
  * Who is on the line during one hop. Flow actors need the dialling phone for their lookups, but
  * the phone must not enter the flow's context: the context is persisted in Redis, and phone
- * numbers are kept out of Redis. So the engine runs each hop inside this context, and the actor
- * implementations (src/engine/actors.ts) read it.
+ * numbers are kept out of Redis. So the engine runs each step of a flow inside `runInHop`, and the
+ * actor implementations (src/engine/actors.ts) read it with `currentHop()`.
+ *
+ * XState starts an invoked actor synchronously, inside the `send` or `start` that entered its
+ * state, so a plain variable set around that synchronous call is enough. (An AsyncLocalStorage did
+ * this before; on Node 20 it puts a hook on every promise of the process, which cost more than it
+ * gave.) An actor must therefore read `currentHop()` before its first `await`; one that reads it
+ * later throws instead of seeing another hop's phone.
  */
 export interface Hop {
   phone: string;
@@ -14,14 +19,19 @@ export interface Hop {
   sessionId: string;
 }
 
-const storage = new AsyncLocalStorage<Hop>();
+let current: Hop | undefined;
 
 export function runInHop<T>(hop: Hop, fn: () => T): T {
-  return storage.run(hop, fn);
+  const outer = current;
+  current = hop;
+  try {
+    return fn();
+  } finally {
+    current = outer;
+  }
 }
 
 export function currentHop(): Hop {
-  const hop = storage.getStore();
-  if (!hop) throw new Error('flow actor called outside a hop');
-  return hop;
+  if (!current) throw new Error('flow actor called outside a hop (or after its first await)');
+  return current;
 }

@@ -91,11 +91,13 @@ export class SessionStore {
   private lockKey = (sessionId: string) => `${this.prefix}ussd:lock:${sessionId}`;
   private resumeKey = (phoneHash: string) => `${this.prefix}ussd:resume:${phoneHash}`;
 
-  /** The session a redial from this phone may continue, with its state read from that session's record. */
-  async getResume(phoneHash: string): Promise<ResumePointer | null> {
-    const raw = await this.redis.get(this.resumeKey(phoneHash));
-    if (!raw) return null;
-    const pointer = JSON.parse(raw) as StoredPointer;
+  /**
+   * The session a redial may continue, from the phone's pointer as the lock script read it: its
+   * state is read from that session's own record (one more GET, only when there is a pointer).
+   */
+  private async resumeOf(rawPointer: string | null): Promise<ResumePointer | null> {
+    if (!rawPointer) return null;
+    const pointer = JSON.parse(rawPointer) as StoredPointer;
     const rec = await this.redis.get(this.key(pointer.sessionId));
     const record = rec ? (JSON.parse(rec) as SessionRecord) : null;
     if (!record || record.ended) return null;
@@ -107,23 +109,36 @@ export class SessionStore {
    * (polling) until `deadline` while another hop of the same session holds it — AT may retry a hop
    * while the first still runs. Other sessions never wait. The returned handle saves the record and
    * releases the lock in one more round trip: two Redis commands for an ordinary hop.
+   *
+   * A session with no record yet (a dial) also gets the phone's resume pointer in the same round
+   * trip, and what it points at: `resume`.
    */
-  async acquire(sessionId: string, deadline: number): Promise<HeldSession> {
+  async acquire(sessionId: string, phoneHash: string, deadline: number): Promise<HeldSession> {
     const token = randomUUID();
-    const r = this.redis as Redis & { simuLockAndGet?: (lock: string, session: string, token: string, px: number) => Promise<[number, string | null]> };
-    if (!r.simuLockAndGet) this.redis.defineCommand('simuLockAndGet', { numberOfKeys: 2, lua: LOCK_AND_GET });
+    const r = this.redis as Redis & { simuLockAndGet?: (lock: string, session: string, resume: string, token: string, px: number) => Promise<[number, string | null, string | null]> };
+    if (!r.simuLockAndGet) this.redis.defineCommand('simuLockAndGet', { numberOfKeys: 3, lua: LOCK_AND_GET });
     for (;;) {
-      const [ok, raw] = await (r as Required<typeof r>).simuLockAndGet(this.lockKey(sessionId), this.key(sessionId), token, 5000);
-      if (ok === 1) return new HeldSession(this.redis, { session: this.key(sessionId), lock: this.lockKey(sessionId), resume: this.resumeKey }, token, raw ? (JSON.parse(raw) as SessionRecord) : null, this.ttlS, this.resumeTtlS);
+      const [ok, raw, pointer] = await (r as Required<typeof r>).simuLockAndGet(this.lockKey(sessionId), this.key(sessionId), this.resumeKey(phoneHash), token, 5000);
+      if (ok === 1) {
+        const held = new HeldSession(this.redis, { session: this.key(sessionId), lock: this.lockKey(sessionId), resume: this.resumeKey }, token, raw ? (JSON.parse(raw) as SessionRecord) : null, this.ttlS, this.resumeTtlS);
+        if (!raw) held.resume = await this.resumeOf(pointer).catch(async (err: unknown) => {
+          await held.release().catch(() => undefined);
+          throw err;
+        });
+        return held;
+      }
       if (Date.now() + 25 > deadline) throw new Error('session busy: lock not acquired before the deadline');
       await new Promise((res) => setTimeout(res, 25));
     }
   }
 }
 
+/** Lock, then the session's record; for a session with no record yet, the phone's resume pointer. */
 const LOCK_AND_GET = `
-if redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return {1, redis.call('get', KEYS[2])} end
-return {0, false}`;
+if not redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return {0, false, false} end
+local record = redis.call('get', KEYS[2])
+if record then return {1, record, false} end
+return {1, false, redis.call('get', KEYS[3])}`;
 
 /** Session record, resume pointer (set or cleared) and lock release, in one script. */
 const SAVE_AND_RELEASE = `
@@ -135,6 +150,8 @@ return 1`;
 /** A session whose lock this hop holds: its record as read, and the one-round-trip save. */
 export class HeldSession {
   private released = false;
+  /** For a session with no record yet: the dropped session this phone may continue. */
+  resume: ResumePointer | null = null;
 
   constructor(
     private readonly redis: Redis,

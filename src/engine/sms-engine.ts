@@ -4,7 +4,7 @@ import type { Logger } from '../log';
 import type { BlindIndex } from '../services/blind-index';
 import { Conversation, type ConversationHost, type DialContext, type FlowMachines } from './conversation';
 import type { Hop } from './hop-context';
-import { acquireLock, type ConversationState, type ResumePointer } from './session-store';
+import { acquireLock, type ConversationState } from './session-store';
 
 export interface SmsEngineDeps {
   flows: FlowMachines;
@@ -46,9 +46,6 @@ export class SmsEngine implements ConversationHost {
   // A conversation started by keyword already knows its language, and SMS has no "resume" offer.
   async dialContext(): Promise<DialContext> {
     return { lang: null, undeliveredCode: false, consentCode: false };
-  }
-  async resumeFor(): Promise<ResumePointer | null> {
-    return null;
   }
 
   private key = (phone: string) => `${this.deps.redisPrefix}sms:s:${this.deps.blind.phone(phone)}`;
