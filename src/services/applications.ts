@@ -1,4 +1,5 @@
 import type { Db } from '../db';
+import { prepare, type Prepared } from '../db/prepared';
 import type { BlindIndex } from './blind-index';
 import type { AppSummary, LookupResult, VerifyResult } from '../../flows/check-status';
 
@@ -8,7 +9,16 @@ import type { AppSummary, LookupResult, VerifyResult } from '../../flows/check-s
  * and an unknown reference answers exactly like a known one with the wrong ID number.
  */
 export class ApplicationService {
-  constructor(private readonly db: Db, private readonly blind: BlindIndex) {}
+  /** The status look-ups of the USSD hot path, compiled once (see src/db/prepared.ts). */
+  private readonly byReference: Prepared<{ reference: string }, Record<string, unknown>>;
+  private readonly byPhone: Prepared<{ phone: string }, Record<string, unknown>>;
+
+  constructor(private readonly db: Db, private readonly blind: BlindIndex) {
+    this.byReference = prepare(db, 'application_by_reference', ['reference'], (p) => this.summaries().where('a.reference', p.reference).limit(1));
+    this.byPhone = prepare(db, 'applications_by_phone', ['phone'], (p) =>
+      this.summaries().where('c.phone', p.phone).orderBy([{ column: 'a.submitted_on', order: 'desc' }, { column: 'a.id', order: 'desc' }]),
+    );
+  }
 
   private summaries() {
     return this.db('applications as a')
@@ -29,18 +39,18 @@ export class ApplicationService {
 
   /** Newest first. */
   async listByPhone(phone: string): Promise<AppSummary[]> {
-    const rows = await this.summaries().where('c.phone', phone).orderBy([{ column: 'a.submitted_on', order: 'desc' }, { column: 'a.id', order: 'desc' }]);
+    const rows = await this.byPhone({ phone });
     return rows.map(ApplicationService.toSummary);
   }
 
   async lookup(reference: string, phone: string): Promise<LookupResult> {
-    const row = await this.summaries().where('a.reference', reference).first();
+    const [row] = await this.byReference({ reference });
     if (row && row.phone === phone) return { kind: 'found', app: ApplicationService.toSummary(row) };
     return { kind: 'needId' };
   }
 
   async verify(reference: string, idNumber: string): Promise<VerifyResult> {
-    const row = await this.summaries().where('a.reference', reference).first();
+    const [row] = await this.byReference({ reference });
     if (row && row.id_hash === this.blind.idNumber(idNumber)) return { kind: 'found', app: ApplicationService.toSummary(row) };
     return { kind: 'nomatch' };
   }

@@ -1,4 +1,5 @@
 import type { Db } from '../db';
+import { prepare, type Prepared } from '../db/prepared';
 import type { Lang } from '../../flows/types';
 import type { PendingConsent } from '../../flows/main-menu';
 import type { UndeliveredCode } from '../../flows/reset-code';
@@ -16,8 +17,19 @@ import type { Sealer } from './sealer';
 export class DialNotices {
   private readonly now: () => Date;
 
+  /** Every dial runs it: compiled once (see src/db/prepared.ts). */
+  private readonly dialQuery: Prepared<{ phoneHash: string; phone: string; now: Date }, { lang: Lang | null; undelivered: boolean; consent: boolean }>;
+
   constructor(private readonly deps: { db: Db; blind: BlindIndex; sealer: Sealer; now?: () => Date }) {
     this.now = deps.now ?? (() => new Date());
+    const { db } = deps;
+    this.dialQuery = prepare(db, 'dial_context', ['phoneHash', 'phone', 'now'], (p) =>
+      db.select(
+        db('preferences').where({ phone_hash: p.phoneHash }).select('language').as('lang'),
+        db.raw('exists ? as undelivered', [this.undeliveredCodes(p.phone, p.now).select(db.raw('1'))]),
+        db.raw('exists ? as consent', [this.pendingConsents(p.phone, p.now).select(db.raw('1'))]),
+      ),
+    );
   }
 
   /** Still-valid login codes of this phone's citizen whose SMS AT reported failed, not yet shown again. */
@@ -46,16 +58,8 @@ export class DialNotices {
   }
 
   async dialContext(phone: string): Promise<{ lang: Lang | null; undeliveredCode: boolean; consentCode: boolean }> {
-    const { db } = this.deps;
-    const now = this.now();
-    const row = (await db
-      .select(
-        db('preferences').where({ phone_hash: this.deps.blind.phone(phone) }).select('language').as('lang'),
-        db.raw('exists ? as undelivered', [this.undeliveredCodes(phone, now).select(db.raw('1'))]),
-        db.raw('exists ? as consent', [this.pendingConsents(phone, now).select(db.raw('1'))]),
-      )
-      .first()) as { lang: Lang | null; undelivered: boolean; consent: boolean };
-    return { lang: row.lang, undeliveredCode: row.undelivered, consentCode: row.consent };
+    const [row] = await this.dialQuery({ phoneHash: this.deps.blind.phone(phone), phone, now: this.now() });
+    return { lang: row?.lang ?? null, undeliveredCode: row?.undelivered ?? false, consentCode: row?.consent ?? false };
   }
 
   /** The newest undelivered login code, shown once: its sealed copy is dropped as it is read. */
