@@ -84,7 +84,6 @@ export class Conversation {
     private readonly hop: Hop,
     private readonly known: KnownLang,
     private readonly deadline: number,
-    private readonly signal: AbortSignal,
   ) {
     known.lang = hop.lang;
   }
@@ -216,10 +215,11 @@ export class Conversation {
     for (let switches = 0; ; switches++) {
       const actor = this.actor as AnyActor;
       const remaining = this.deadline - Date.now();
-      // A little past the deadline: the hop's own timer answers first (the apology); this only ends the wait.
+      // A little past the deadline: the hop's own timer answers first (the apology); this only ends the
+      // wait, and with it the hop's work (no AbortSignal: creating one per hop cost more than this).
       // Most steps settle synchronously (no lookup): no need to subscribe and arm a timer for them.
       const now = actor.getSnapshot() as AnyMachineSnapshot;
-      const snap = settled(now) ? now : ((await waitFor(actor, settled, { timeout: Math.max(1, remaining) + 25, signal: this.signal })) as AnyMachineSnapshot);
+      const snap = settled(now) ? now : ((await waitFor(actor, settled, { timeout: Math.max(1, remaining) + 25 })) as AnyMachineSnapshot);
       if (snap.status === 'error' || this.failure.error) throw this.failure.error ?? snap.error;
       if (snap.status !== 'done') return;
       const output = (snap.output ?? {}) as FlowOutput;

@@ -45,16 +45,14 @@ export class UssdEngine implements ConversationHost {
   async hop(req: UssdRequest): Promise<string> {
     const started = Date.now();
     const deadline = started + this.deps.hopDeadlineMs;
-    const abort = new AbortController();
     const known: KnownLang = { lang: 'en', sure: false };
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Deadline(`hop exceeded ${this.deps.hopDeadlineMs} ms`)), this.deps.hopDeadlineMs);
     });
     try {
-      return await Promise.race([this.run(req, deadline, abort.signal, known), timeout]);
+      return await Promise.race([this.run(req, deadline, known), timeout]);
     } catch (err) {
-      abort.abort();
       this.deps.logger.error('ussd hop failed', {
         sessionId: req.sessionId,
         // The flow's own wait can time out a moment before the hop's timer: past the deadline is the deadline.
@@ -86,7 +84,7 @@ export class UssdEngine implements ConversationHost {
     }
   }
 
-  private async run(req: UssdRequest, deadline: number, signal: AbortSignal, known: KnownLang): Promise<string> {
+  private async run(req: UssdRequest, deadline: number, known: KnownLang): Promise<string> {
     const phoneHash = this.deps.blind.phone(req.phone);
     const held = await this.deps.store.acquire(req.sessionId, phoneHash, deadline);
     try {
@@ -97,7 +95,7 @@ export class UssdEngine implements ConversationHost {
       if (record && (record.lastTextHash === textHash || record.ended)) return record.lastReply;
 
       const hop: Hop = { phone: req.phone, lang: record?.lang ?? 'en', channel: 'ussd', sessionId: req.sessionId };
-      const convo = new Conversation(this, hop, known, deadline, signal);
+      const convo = new Conversation(this, hop, known, deadline);
       if (record) {
         // A snapshot from another version of its flow starts again at the main menu; the input was meant for the old screen.
         if (await convo.restore(record)) await convo.apply(this.newInput(record, req.text, req.sessionId));
@@ -105,7 +103,8 @@ export class UssdEngine implements ConversationHost {
         await convo.begin(req.text === '' ? [] : req.text.split('*'), held.resume);
       }
       const { reply, end } = convo.render();
-      if (signal.aborted) throw new Deadline('deadline passed before saving');
+      // Past the deadline the citizen already has the apology: this hop must not save over it.
+      if (Date.now() >= deadline) throw new Deadline('deadline passed before saving');
 
       const saved = convo.saved();
       const next: SessionRecord = {

@@ -86,14 +86,12 @@ export class SmsEngine implements ConversationHost {
     const key = this.key(phone);
     const deadline = Date.now() + this.deps.deadlineMs;
     const release = await acquireLock(this.deps.redis, `${key}:lock`, deadline);
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), this.deps.deadlineMs);
     try {
       const raw = startLang ? null : await this.deps.redis.get(key);
       const saved = raw ? (JSON.parse(raw) as SmsRecord) : null;
       const lang = startLang ?? saved?.lang ?? 'en';
       const hop: Hop = { phone, lang, channel: 'sms', sessionId: `sms:${key.slice(-12)}` };
-      const convo = new Conversation(this, hop, { lang, sure: true }, deadline, abort.signal);
+      const convo = new Conversation(this, hop, { lang, sure: true }, deadline);
       if (!(await step(convo, saved))) return null;
       const { text, end } = convo.renderText();
       const record: SmsRecord = { v: 1, ...convo.saved() }; // also stops the actor
@@ -101,7 +99,6 @@ export class SmsEngine implements ConversationHost {
       else await this.deps.redis.set(key, JSON.stringify(record), 'EX', this.deps.ttlS);
       return { text, ended: end };
     } finally {
-      clearTimeout(timer);
       await release().catch(() => undefined);
     }
   }
