@@ -83,6 +83,53 @@ async function runCeiling(): Promise<void> {
 }
 
 /**
+ * The floor: what any implementation of these sessions on this stack must do per hop, without the
+ * engine. The same express form parser and token check, the same Redis scripts (SessionStore:
+ * lock + read, save + release), the same SQL as the gateway at the same hops (the dial's query on
+ * a dial, the status look-up when a 13-digit reference arrives, "My applications" after 1*1), and
+ * a saved record of a typical size; it answers `CON ok` without running a flow. The gateway can
+ * approach it but not pass it: the distance between the two is what the engine (XState, screens,
+ * catalogues, hashing) costs.
+ */
+async function runFloor(): Promise<void> {
+  const { createRuntime } = await import('../src/runtime');
+  const { SessionStore } = await import('../src/engine/session-store');
+  const { requireToken, requireForm } = await import('../src/http/errors');
+  const config = loadConfig(process.env);
+  const rt = await createRuntime(config);
+  const store = new SessionStore(rt.redis, `${config.REDIS_PREFIX}floor:`, config.SESSION_TTL_S, config.RESUME_TTL_S);
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  const form = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 20 });
+  // A record of the size the gateway saves mid-session (its median is about 0.75 KB).
+  const snapshot = { status: 'active', value: { byNumber: 'askReference' }, historyValue: {}, context: { tries: 0, reference: null, padding: 'x'.repeat(420) }, children: {} };
+  app.post('/ussd', requireToken(SECRET), requireForm, form, async (req, res) => {
+    const { sessionId, phoneNumber: phone, text } = req.body as { sessionId: string; phoneNumber: string; text: string };
+    const phoneHash = rt.services.blind.phone(phone);
+    const held = await store.acquire(sessionId, phoneHash, Date.now() + 2000);
+    const inputs = text === '' ? [] : text.split('*');
+    const last = inputs[inputs.length - 1] ?? '';
+    if (inputs.length === 0) await rt.services.notices.dialContext(phone);
+    else if (/^\d{13}$/.test(last)) await rt.services.applications.lookup(last, phone);
+    else if (text === '1*1') await rt.services.applications.listByPhone(phone);
+    const reply = 'CON ok';
+    await held.saveOngoing({
+      v: 1, state: { flow: 'check-status', version: 2, snapshot }, lang: 'en', page: 0,
+      lastTextHash: rt.services.blind.text(text), lastTextLen: text.length, lastReply: reply,
+      hops: (held.record?.hops ?? 0) + 1, startedAt: held.record?.startedAt ?? Date.now(), phoneHash,
+    }, null);
+    res.status(200).type('text/plain').send(reply);
+  });
+  const server = app.listen(0, '127.0.0.1', () => announce((server.address() as AddressInfo).port));
+  onStop(async () => {
+    server.closeAllConnections();
+    server.close();
+    await rt.close();
+  });
+}
+
+/**
  * CPU profile of the measured gateway rounds only (not start-up, warm-up or the ceiling's rounds):
  * the parent sends `profile:start` / `profile:stop <file>` around each gateway round.
  */
@@ -138,7 +185,7 @@ interface Child {
   port: number;
 }
 
-function startChild(role: 'gateway' | 'ceiling', env: NodeJS.ProcessEnv): Promise<Child> {
+function startChild(role: 'gateway' | 'ceiling' | 'floor', env: NodeJS.ProcessEnv): Promise<Child> {
   const proc = fork(__filename, ['--role', role], { env, execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${role} did not start within 60 s`)), 60000);
@@ -572,7 +619,8 @@ const USAGE = `Usage: npm run bench -- [--concurrency 50] [--seconds 10] [--roun
   --warmup       seconds of unmeasured load on each target first
   --mine         share of "My applications" sessions (the rest: by application number)
   --profile DIR  CPU-profile the gateway during its measured rounds (files in DIR; read with bench/cpuprofile-top.ts)
-  --compare DIR  also run the gateway of another checkout (e.g. a git worktree) as a third target, for before/after
+  --compare DIR  also run the gateway of another checkout (e.g. a git worktree) as a further target, for before/after
+  --no-floor     leave out the floor (the gateway's Redis and SQL work per hop without the engine)
   --database N   the bench's own database (default simu_bench; created, migrated and seeded if needed)`;
 
 async function main(): Promise<void> {
@@ -586,6 +634,7 @@ async function main(): Promise<void> {
       mine: { type: 'string', default: '0.3' },
       profile: { type: 'string' },
       compare: { type: 'string' },
+      'no-floor': { type: 'boolean', default: false },
       database: { type: 'string', default: 'simu_bench' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -593,6 +642,7 @@ async function main(): Promise<void> {
   });
   if (values.role === 'gateway') return runGateway();
   if (values.role === 'ceiling') return runCeiling();
+  if (values.role === 'floor') return runFloor();
   if (values.help) return void process.stdout.write(`${USAGE}\n`);
 
   const num = (name: string, v: string, min: number, max: number) => {
@@ -646,11 +696,14 @@ async function main(): Promise<void> {
     startChild('ceiling', env),
     startChild('gateway', { ...env, ...(profileDir ? { BENCH_PROFILE_DIR: profileDir } : {}) }),
     ...(compareDir ? [startChild('gateway', { ...env, REDIS_PREFIX: `${prefix}b:`, BENCH_GATEWAY_SRC: compareDir, ...(profileDir ? { BENCH_PROFILE_DIR: profileDir } : {}) })] : []),
+    ...(values['no-floor'] ? [] : [startChild('floor', env)]),
   ]);
   const [ceiling, gateway] = children as [Child, Child, ...Child[]];
-  const compare = children[2];
+  const compare = compareDir ? children[2] : undefined;
   if (compare) compare.name = 'compare';
-  const targets = children.map((c) => ({ child: c, validate: c !== ceiling }));
+  const floor = children.find((c) => c.name === 'floor');
+  // The ceiling and the floor answer without a flow: their screens are not checked.
+  const targets = children.map((c) => ({ child: c, validate: c !== ceiling && c !== floor }));
   const redis = new Redis(redisUrl, { lazyConnect: true });
   await redis.connect();
   const rows: Row[] = [];
@@ -697,8 +750,11 @@ async function main(): Promise<void> {
     for (const g of medians.slice(1)) {
       const hopsRatio = g.hopsPerS / c.hopsPerS;
       const p99Ratio = g.p99 / c.p99;
-      log(`${g.target}/ceiling  hops/s ${hopsRatio.toFixed(2)}x (target >= 0.5x: ${verdict(hopsRatio >= 0.5)})   p99 ${p99Ratio.toFixed(2)}x (target <= 2x: ${verdict(p99Ratio <= 2)})`);
+      log(`${g.target.padEnd(7)}/ceiling  hops/s ${hopsRatio.toFixed(2)}x (target >= 0.5x: ${verdict(hopsRatio >= 0.5)})   p99 ${p99Ratio.toFixed(2)}x (target <= 2x: ${verdict(p99Ratio <= 2)})`);
     }
+    const f = medians.find((m) => m.target === 'floor');
+    const g = medians.find((m) => m.target === 'gateway');
+    if (f && g) log(`gateway/floor    hops/s ${(g.hopsPerS / f.hopsPerS).toFixed(2)}x   p99 ${(g.p99 / f.p99).toFixed(2)}x   CPU per hop ${g.cpuMsPerHop?.toFixed(2)} ms against ${f.cpuMsPerHop?.toFixed(2)} ms (the floor: the same Redis and SQL work per hop, no engine)`);
     for (const [t, p] of [[gateway, prefix], ...(compare ? [[compare, `${prefix}b:`] as const] : [])] as const) {
       const mem = await redisBytesPerSession(redis, p, t, citizens, blind);
       const sessionMedian = median(mem.sessionBytes);
