@@ -122,6 +122,7 @@ async function runFloor(): Promise<void> {
     res.status(200).type('text/plain').send(reply);
   });
   const server = app.listen(0, '127.0.0.1', () => announce((server.address() as AddressInfo).port));
+  if (process.env.BENCH_PROFILE_DIR) await profileOnRequest(process.env.BENCH_PROFILE_DIR);
   onStop(async () => {
     server.closeAllConnections();
     server.close();
@@ -618,7 +619,7 @@ const USAGE = `Usage: npm run bench -- [--concurrency 50] [--seconds 10] [--roun
   --rounds       rounds per target, interleaved: ceiling, gateway, ceiling, gateway …
   --warmup       seconds of unmeasured load on each target first
   --mine         share of "My applications" sessions (the rest: by application number)
-  --profile DIR  CPU-profile the gateway during its measured rounds (files in DIR; read with bench/cpuprofile-top.ts)
+  --profile DIR  CPU-profile the gateway (and the floor, and --compare) during their measured rounds (files in DIR; read with bench/cpuprofile-top.ts)
   --compare DIR  also run the gateway of another checkout (e.g. a git worktree) as a further target, for before/after
   --no-floor     leave out the floor (the gateway's Redis and SQL work per hop without the engine)
   --database N   the bench's own database (default simu_bench; created, migrated and seeded if needed)`;
@@ -696,7 +697,7 @@ async function main(): Promise<void> {
     startChild('ceiling', env),
     startChild('gateway', { ...env, ...(profileDir ? { BENCH_PROFILE_DIR: profileDir } : {}) }),
     ...(compareDir ? [startChild('gateway', { ...env, REDIS_PREFIX: `${prefix}b:`, BENCH_GATEWAY_SRC: compareDir, ...(profileDir ? { BENCH_PROFILE_DIR: profileDir } : {}) })] : []),
-    ...(values['no-floor'] ? [] : [startChild('floor', env)]),
+    ...(values['no-floor'] ? [] : [startChild('floor', { ...env, ...(profileDir ? { BENCH_PROFILE_DIR: profileDir } : {}) })]),
   ]);
   const [ceiling, gateway] = children as [Child, Child, ...Child[]];
   const compare = compareDir ? children[2] : undefined;

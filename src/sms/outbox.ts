@@ -20,18 +20,25 @@ export interface OutboundSms {
  * message: they commit together, and the worker sends after the commit. Returns the row id, or
  * null when `dedupeKey` was already used.
  */
-const row = (db: Knex | Knex.Transaction, sms: OutboundSms) => ({
+/**
+ * `next_attempt_at` of a message to send as soon as possible: long past on every clock, so the
+ * worker's clock (see claimDueSms) finds it due whatever it reads, and it goes ahead of messages
+ * scheduled for a time.
+ */
+export const SEND_AT_ONCE = new Date(0);
+
+const row = (sms: OutboundSms) => ({
   to_phone: sms.to,
   body: sms.body,
   kind: sms.kind,
   essential: sms.essential ?? true,
-  next_attempt_at: sms.sendAfter ?? db.fn.now(),
+  next_attempt_at: sms.sendAfter ?? SEND_AT_ONCE,
   dedupe_key: sms.dedupeKey ?? null,
   ref: sms.ref ?? null,
 });
 
 export async function enqueueSms(db: Knex | Knex.Transaction, sms: OutboundSms): Promise<number | null> {
-  const rows = await db('sms_outbound').insert(row(db, sms)).onConflict('dedupe_key').ignore().returning('id');
+  const rows = await db('sms_outbound').insert(row(sms)).onConflict('dedupe_key').ignore().returning('id');
   const first = rows[0] as { id: string | number } | undefined;
   return first ? Number(first.id) : null;
 }
@@ -39,7 +46,7 @@ export async function enqueueSms(db: Knex | Knex.Transaction, sms: OutboundSms):
 /** Many messages in one statement (a batch of status alerts). Returns how many were new (not deduplicated away). */
 export async function enqueueSmsMany(db: Knex | Knex.Transaction, messages: OutboundSms[]): Promise<number> {
   if (messages.length === 0) return 0;
-  const rows = await db('sms_outbound').insert(messages.map((m) => row(db, m))).onConflict('dedupe_key').ignore().returning('id');
+  const rows = await db('sms_outbound').insert(messages.map((m) => row(m))).onConflict('dedupe_key').ignore().returning('id');
   return rows.length;
 }
 

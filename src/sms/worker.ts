@@ -32,7 +32,7 @@ export interface SmsWorkerOptions {
   pauseMs: number;
   /** Jitter source, [0, 1). */
   random: () => number;
-  /** Clock for pauses (ms). */
+  /** The clock (ms): what is due, leases, retries, pauses. The services' clock in a test that fixes it. */
   now: () => number;
   /** One-time codes are wiped from message bodies this long after the message reached a final state. */
   scrubAfterMs: number;
@@ -91,22 +91,26 @@ const DEFAULTS: SmsWorkerOptions = {
 /**
  * Claims up to `limit` due rows: queued ones whose time has come, and `sending` ones whose lease
  * ended (their worker died). One statement, committed on return.
+ *
+ * Time is the worker's clock (`now`), the same clock the services schedule by (a reminder at
+ * 18:00 the day before), not the database's: with one clock a test that fixes the services' time
+ * also fixes what is due. Messages to send at once carry SEND_AT_ONCE, due on any clock.
  */
-export async function claimDueSms(db: Knex, limit: number, leaseMs: number): Promise<ClaimedSms[]> {
+export async function claimDueSms(db: Knex, limit: number, leaseMs: number, now: Date = new Date()): Promise<ClaimedSms[]> {
   if (limit <= 0) return [];
   const { rows } = await db.raw<{ rows: Array<ClaimedSms & { id: string | number }> }>(
     `WITH due AS (
        SELECT id FROM sms_outbound
-        WHERE status IN ('queued', 'sending') AND next_attempt_at <= now()
+        WHERE status IN ('queued', 'sending') AND next_attempt_at <= ?
         ORDER BY next_attempt_at, id
         LIMIT ?
         FOR UPDATE SKIP LOCKED)
      UPDATE sms_outbound s
         SET status = 'sending', attempts = s.attempts + 1,
-            next_attempt_at = now() + (? * interval '1 millisecond'), updated_at = now()
+            next_attempt_at = ?, updated_at = now()
        FROM due WHERE s.id = due.id
      RETURNING s.id, s.to_phone, s.body, s.kind, s.essential, s.attempts`,
-    [limit, leaseMs],
+    [now, limit, new Date(now.getTime() + leaseMs)],
   );
   return rows.map((r) => ({ ...r, id: Number(r.id) }));
 }
@@ -176,7 +180,7 @@ export class SmsWorker {
     if (pausedFor > 0) return { ...stats, waitMs: pausedFor };
     const { granted, waitMs } = await this.throttle.take(this.opts.batchSize);
     if (granted === 0) return { ...stats, waitMs };
-    const rows = await claimDueSms(this.deps.db, granted, this.opts.leaseMs);
+    const rows = await claimDueSms(this.deps.db, granted, this.opts.leaseMs, new Date(this.opts.now()));
     if (rows.length < granted) await this.throttle.refund(granted - rows.length);
     stats.claimed = rows.length;
     // Successes are recorded in small batches (one UPDATE for many rows: the hot path's only write);
@@ -256,7 +260,7 @@ export class SmsWorker {
   }
 
   private async process(row: ClaimedSms): Promise<'retrying' | 'failed' | 'released' | SentItem> {
-    const { db, logger } = this.deps;
+    const { logger } = this.deps;
     if (this.stopping || this.paused) {
       await this.release(row, 0, this.stopping ? 'worker stopped' : 'sending paused');
       return 'released';
@@ -308,7 +312,7 @@ export class SmsWorker {
         const delay = backoffMs(row.attempts, this.opts.retryBaseMs, this.opts.retryMaxMs, this.opts.random);
         await this.finish(row, {
           status: 'queued',
-          next_attempt_at: db.raw(`now() + (? * interval '1 millisecond')`, [delay]),
+          next_attempt_at: new Date(this.opts.now() + delay),
           last_error: result.reason.slice(0, 200),
           at_status: result.status?.slice(0, 32) ?? null,
           at_status_code: result.statusCode ?? null,
@@ -336,7 +340,7 @@ export class SmsWorker {
     await this.finish(row, {
       status: 'queued',
       attempts: row.attempts - 1,
-      next_attempt_at: this.deps.db.raw(`now() + (? * interval '1 millisecond')`, [delayMs]),
+      next_attempt_at: new Date(this.opts.now() + delayMs),
       last_error: why.slice(0, 200),
     });
   }

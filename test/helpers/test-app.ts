@@ -16,6 +16,8 @@ export interface TestApp {
   logs: () => string;
   /** Stops the services' clock at an instant (ISO text or Date); null: the real clock again. */
   setNow(at: Date | string | null): void;
+  /** The services' clock (for an SMS worker that should keep the same time). */
+  now(): Date;
   close(): Promise<void>;
 }
 
@@ -68,6 +70,7 @@ export async function createTestApp(overrides: Record<string, string> = {}): Pro
     setNow(at) {
       fixed = at === null ? null : new Date(at);
     },
+    now,
     async close() {
       const keys = await rt.redis.keys(`${prefix}*`);
       if (keys.length > 0) await rt.redis.del(...keys);

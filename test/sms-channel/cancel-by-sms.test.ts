@@ -9,7 +9,7 @@ let t: TestApp;
 let sms: SmsHarness;
 beforeAll(async () => {
   t = await createTestApp();
-  sms = await startSmsHarness(t.rt.db, t.rt.logger, { app: t.app });
+  sms = await startSmsHarness(t.rt.db, t.rt.logger, { app: t.app, worker: { now: () => t.now().getTime() } });
   t.setNow('2026-11-25T06:00:00Z');
 });
 afterAll(async () => {

@@ -199,7 +199,7 @@ test('gateway killed between commit and send: the committed message is sent by t
   await db('sms_outbound').where({ id: waiting }).update({ next_attempt_at: db.raw("now() + interval '1 hour'") });
   const claimed = await claimDueSms(db, 10, 60_000);
   expect(claimed.map((c) => c.id)).toEqual([crashed]);
-  await db('sms_outbound').where({ id: waiting }).update({ next_attempt_at: db.fn.now() });
+  await db('sms_outbound').where({ id: waiting }).update({ next_attempt_at: db.raw("now() - interval '1 second'") });
   expect(sms.fake.calls).toBe(0);
 
   // A new worker does not touch the crashed row while its lease runs (its owner may be alive) …
