@@ -61,7 +61,7 @@ test('worker process killed mid-send → the message is sent by the next worker,
   expect(fake.messages()).toHaveLength(0);
 
   // The row is still claimed by the dead worker; its lease runs out (here: now).
-  await db('sms_outbound').where({ id }).update({ next_attempt_at: db.raw("now() - interval '1 second'") });
+  await db('sms_outbound').where({ id }).update({ next_attempt_at: new Date(Date.now() - 1000) });
   const sink = new PassThrough();
   sink.resume();
   const next = new SmsWorker({

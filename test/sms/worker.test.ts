@@ -147,7 +147,7 @@ test('a retry waits its backoff: not due again at once', async () => {
   expect(await sms.drain()).toMatchObject({ retrying: 1, sent: 0 });
   const r = await row(id);
   expect(r).toMatchObject({ status: 'queued', attempts: 1, last_error: 'HTTP 502: Internal Server Error' });
-  const [{ ahead }] = (await db.raw('SELECT extract(epoch FROM next_attempt_at - now()) * 1000 AS ahead FROM sms_outbound WHERE id = ?', [id])).rows;
+  const [{ ahead }] = (await db.raw('SELECT extract(epoch FROM next_attempt_at - ?::timestamptz) * 1000 AS ahead FROM sms_outbound WHERE id = ?', [new Date(), id])).rows;
   expect(Number(ahead)).toBeGreaterThan(2000); // 5 s · 2^0 with equal jitter at random 0 = 2.5 s
   expect(await sms.drain()).toMatchObject({ claimed: 0 });
 });
@@ -172,7 +172,7 @@ test('HTTP 401 (bad key) pauses sending without burning attempts', async () => {
   expect((await sms.worker.runOnce()).claimed).toBe(0);
   // The operator fixes the key; a worker with the right key sends them once the pause is over
   now += 61_000;
-  await db('sms_outbound').update({ next_attempt_at: db.raw("now() - interval '1 second'") });
+  await db('sms_outbound').update({ next_attempt_at: new Date(Date.now() - 1000) });
   const fixed = (await startSmsHarness(db, logger));
   try {
     expect(await fixed.drain()).toMatchObject({ sent: 3 });
@@ -196,10 +196,10 @@ test('gateway killed between commit and send: the committed message is sent by t
   const waiting = await db.transaction((trx) => enqueueSms(trx, code(13)));
   // 2) claimed by a worker that then died mid-send (its claim committed, its result never recorded)
   const crashed = await db.transaction((trx) => enqueueSms(trx, code(14)));
-  await db('sms_outbound').where({ id: waiting }).update({ next_attempt_at: db.raw("now() + interval '1 hour'") });
+  await db('sms_outbound').where({ id: waiting }).update({ next_attempt_at: new Date(Date.now() + 3_600_000) });
   const claimed = await claimDueSms(db, 10, 60_000);
   expect(claimed.map((c) => c.id)).toEqual([crashed]);
-  await db('sms_outbound').where({ id: waiting }).update({ next_attempt_at: db.raw("now() - interval '1 second'") });
+  await db('sms_outbound').where({ id: waiting }).update({ next_attempt_at: new Date(Date.now() - 1000) });
   expect(sms.fake.calls).toBe(0);
 
   // A new worker does not touch the crashed row while its lease runs (its owner may be alive) …
@@ -209,7 +209,7 @@ test('gateway killed between commit and send: the committed message is sent by t
   expect(await row(crashed)).toMatchObject({ status: 'sending', attempts: 1 });
 
   // … and sends it once the lease has run out.
-  await db('sms_outbound').where({ id: crashed }).update({ next_attempt_at: db.raw("now() - interval '1 second'") });
+  await db('sms_outbound').where({ id: crashed }).update({ next_attempt_at: new Date(Date.now() - 1000) });
   expect(await restarted.drain()).toMatchObject({ sent: 1 });
   await restarted.drain();
   expect(sms.fake.messages().map((m) => m.message).sort()).toEqual(['Your e-Citizen code is 000013', 'Your e-Citizen code is 000014']);
@@ -235,7 +235,7 @@ test('a worker whose lease ran out cannot record over the attempt that took the 
   const slowRound = slow.drain(1); // claims attempt 1; its call hangs at the fake
   await eventually(() => sms.fake.holding === 1);
   // its lease ends; another worker takes the row over and sends it (attempt 2)
-  await db('sms_outbound').where({ id }).update({ next_attempt_at: db.raw("now() - interval '1 second'") });
+  await db('sms_outbound').where({ id }).update({ next_attempt_at: new Date(Date.now() - 1000) });
   expect(await sms.newWorker().drain()).toMatchObject({ sent: 1 });
   // now the slow call fails: its "retry later" must not overwrite the sent row
   sms.fake.dropHeld();
