@@ -216,7 +216,7 @@ export class Conversation {
       const actor = this.actor as AnyActor;
       const remaining = this.deadline - Date.now();
       // A little past the deadline: the hop's own timer answers first (the apology); this only ends the
-      // wait, and with it the hop's work (no AbortSignal: creating one per hop cost more than this).
+      // wait, and with it the hop's work (no AbortSignal needed: this timeout is the deadline).
       // Most steps settle synchronously (no lookup): no need to subscribe and arm a timer for them.
       const now = actor.getSnapshot() as AnyMachineSnapshot;
       const snap = settled(now) ? now : ((await waitFor(actor, settled, { timeout: Math.max(1, remaining) + 25 })) as AnyMachineSnapshot);

@@ -8,9 +8,9 @@ import type { Lang } from '../../flows/types';
  *
  * XState starts an invoked actor synchronously, inside the `send` or `start` that entered its
  * state, so a plain variable set around that synchronous call is enough. (An AsyncLocalStorage did
- * this before; on Node 20 it puts a hook on every promise of the process, which cost more than it
- * gave.) An actor must therefore read `currentHop()` before its first `await`; one that reads it
- * later throws instead of seeing another hop's phone.
+ * this before; on Node 20 it hooks every promise of the process, for no use here.) An actor must
+ * therefore read `currentHop()` before its first `await`; one that reads it later throws instead of
+ * seeing another hop's phone.
  */
 export interface Hop {
   phone: string;
