@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import request from 'supertest';
 import { Client } from 'pg';
-import { createTestApp, createTestDatabase, type TestApp } from '../helpers/test-app';
+import { buildApp, createTestApp, createTestDatabase, type HandBuilt, type TestApp } from '../helpers/test-app';
 import { UssdPhone } from '../helpers/phone';
-import { DEMO, buildApp, hop, type HandBuilt } from '../helpers/kit';
+import { DEMO, hop } from '../helpers/kit';
 import { redisUrl } from '../helpers/env';
 
 /**

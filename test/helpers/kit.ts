@@ -1,15 +1,12 @@
-import { PassThrough } from 'node:stream';
 import request from 'supertest';
 import type { Express } from 'express';
-import { loadConfig, type Config } from '../../src/config';
-import { createRuntime, type Runtime } from '../../src/runtime';
-import { createApp } from '../../src/app';
-import { createLogger } from '../../src/log';
+import type { Config } from '../../src/config';
+import type { Runtime } from '../../src/runtime';
 import { luhnValid } from '../../src/domain/reference';
 import { fits } from '../../src/engine/gsm7';
 import type { SessionRecord } from '../../src/engine/session-store';
 import type { TestApp } from './test-app';
-import { TEST_ID_HASH_KEY, TEST_WEBHOOK_SECRET, redisUrl } from './env';
+import { TEST_WEBHOOK_SECRET } from './env';
 
 /**
  * Small tools shared by the engine, webhook and redaction tests: raw hops, Redis inspection,
@@ -110,33 +107,6 @@ export async function insertApplication(
   });
 }
 
-export interface HandBuilt {
-  app: Express;
-  rt: Runtime;
-  config: Config;
-  logs: () => string;
-}
-
-/**
- * The real runtime and app, built the way createTestApp builds them but without creating a
- * database first: for a DATABASE_URL that points at nothing, or a Redis behind a proxy the test
- * can cut. Share `REDIS_PREFIX` with a healthy test app to continue its sessions.
- */
-export async function buildApp(env: Record<string, string>): Promise<HandBuilt> {
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    REDIS_URL: redisUrl(),
-    WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
-    ID_HASH_KEY: TEST_ID_HASH_KEY,
-    LOG_LEVEL: 'debug',
-    ...env,
-  });
-  const sink = new PassThrough();
-  const chunks: string[] = [];
-  sink.on('data', (c: Buffer) => chunks.push(c.toString()));
-  const rt = await createRuntime(config, { logger: createLogger(config.LOG_LEVEL, sink) });
-  return { app: createApp(rt), rt, config, logs: () => chunks.join('') };
-}
 
 /** Demo citizens (seeds/data/demo.json) the tests dial as. */
 export const DEMO = {

@@ -43,30 +43,44 @@ export async function createTestDatabase(): Promise<string> {
   }
 }
 
-/** The real app over its own database copy and its own Redis key prefix. */
-export async function createTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
-  const dbUrl = await createTestDatabase();
-  const prefix = `simu-test:${process.env.SIMU_TEST_RUN}:${randomBytes(4).toString('hex')}:`;
+export interface HandBuilt {
+  app: Express;
+  rt: Runtime;
+  config: Config;
+  logs: () => string;
+}
+
+/**
+ * The real runtime and app over the given environment, with its logs kept for the test, and
+ * without creating a database first: for a DATABASE_URL that points at nothing, or a Redis behind
+ * a proxy the test can cut. Share `REDIS_PREFIX` with a healthy test app to continue its sessions.
+ * `now`: the services' clock.
+ */
+export async function buildApp(env: Record<string, string>, now?: () => Date): Promise<HandBuilt> {
   const config = loadConfig({
     NODE_ENV: 'test',
-    DATABASE_URL: dbUrl,
     REDIS_URL: redisUrl(),
-    REDIS_PREFIX: prefix,
     WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
     ID_HASH_KEY: TEST_ID_HASH_KEY,
     LOG_LEVEL: 'debug',
-    ...overrides,
+    ...env,
   });
   const sink = new PassThrough();
   const chunks: string[] = [];
   sink.on('data', (c: Buffer) => chunks.push(c.toString()));
+  const rt = await createRuntime(config, { logger: createLogger(config.LOG_LEVEL, sink), ...(now ? { now } : {}) });
+  return { app: createApp(rt), rt, config, logs: () => chunks.join('') };
+}
+
+/** The real app over its own database copy and its own Redis key prefix. */
+export async function createTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+  const prefix = `simu-test:${process.env.SIMU_TEST_RUN}:${randomBytes(4).toString('hex')}:`;
   let fixed: Date | null = null;
   const now = () => (fixed ? new Date(fixed.getTime()) : new Date());
-  const rt = await createRuntime(config, { logger: createLogger(config.LOG_LEVEL, sink), now });
-  const app = createApp(rt);
+  const built = await buildApp({ DATABASE_URL: await createTestDatabase(), REDIS_PREFIX: prefix, ...overrides }, now);
+  const { rt } = built;
   return {
-    app, rt, config,
-    logs: () => chunks.join(''),
+    ...built,
     setNow(at) {
       fixed = at === null ? null : new Date(at);
     },
