@@ -84,7 +84,7 @@ async function runCeiling(): Promise<void> {
 
 /**
  * The floor: what any implementation of these sessions on this stack must do per hop, without the
- * engine. The same express form parser and token check, the same Redis scripts (SessionStore:
+ * engine. The same callback checks (ussdCallbackChecks: token, form, parser), the same Redis scripts (SessionStore:
  * lock + read, save + release), the same SQL as the gateway at the same hops (the dial's query on
  * a dial, the status look-up when a 13-digit reference arrives, "My applications" after 1*1), and
  * a saved record of a typical size; it answers `CON ok` without running a flow. The gateway can
@@ -94,17 +94,16 @@ async function runCeiling(): Promise<void> {
 async function runFloor(): Promise<void> {
   const { createRuntime } = await import('../src/runtime');
   const { SessionStore } = await import('../src/engine/session-store');
-  const { requireToken, requireForm } = await import('../src/http/errors');
+  const { ussdCallbackChecks } = await import('../src/channels/ussd/router');
   const config = loadConfig(process.env);
   const rt = await createRuntime(config);
   const store = new SessionStore(rt.redis, `${config.REDIS_PREFIX}floor:`, config.SESSION_TTL_S, config.RESUME_TTL_S);
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  const form = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 20 });
   // A record of the size the gateway saves mid-session (its median is about 0.75 KB).
   const snapshot = { status: 'active', value: { byNumber: 'askReference' }, historyValue: {}, context: { tries: 0, reference: null, padding: 'x'.repeat(420) }, children: {} };
-  app.post('/ussd', requireToken(SECRET), requireForm, form, async (req, res) => {
+  app.post('/ussd', ...ussdCallbackChecks(SECRET), async (req, res) => {
     const { sessionId, phoneNumber: phone, text } = req.body as { sessionId: string; phoneNumber: string; text: string };
     const phoneHash = rt.services.blind.phone(phone);
     const held = await store.acquire(sessionId, phoneHash, Date.now() + 2000);

@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { UssdEngine } from '../../engine/engine';
 import type { Db } from '../../db';
@@ -24,16 +24,20 @@ const eventSchema = z.object({
   errorMessage: z.string().max(500).optional(),
 });
 
+/** What every AT USSD callback passes before its handler: the token, the form content type, the form parser. */
+export function ussdCallbackChecks(webhookSecret: string): RequestHandler[] {
+  return [requireToken(webhookSecret), requireForm, express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 20 })];
+}
+
 /**
  * Mounts AT's USSD callbacks on the app itself at `/ussd` and `/ussd/events`, first, rather than as
  * a sub-router: every hop is one of these, and a nested router's prefix handling is a measurable
  * share of a hop (see README, Speed).
  */
 export function mountUssd(app: Express, deps: { engine: UssdEngine; db: Db; logger: Logger; webhookSecret: string }): void {
-  const form = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 20 });
-  const token = requireToken(deps.webhookSecret);
+  const checks = ussdCallbackChecks(deps.webhookSecret);
 
-  app.post('/ussd', token, requireForm, form, async (req, res) => {
+  app.post('/ussd', ...checks, async (req, res) => {
     const hop = parseBody(hopSchema, req, res);
     if (!hop) return;
     const { sessionId, phoneNumber, text, serviceCode, networkCode } = hop;
@@ -41,7 +45,7 @@ export function mountUssd(app: Express, deps: { engine: UssdEngine; db: Db; logg
     res.status(200).type('text/plain').send(body);
   });
 
-  app.post('/ussd/events', token, requireForm, form, async (req, res) => {
+  app.post('/ussd/events', ...checks, async (req, res) => {
     const e = parseBody(eventSchema, req, res);
     if (!e) return;
     // An Incomplete session keeps its resume pointer (it expires by itself); nothing to undo here.
