@@ -16,11 +16,6 @@ export interface OutboundSms {
 }
 
 /**
- * Puts a message in the outbox. Call it with the transaction of the change that causes the
- * message: they commit together, and the worker sends after the commit. Returns the row id, or
- * null when `dedupeKey` was already used.
- */
-/**
  * `next_attempt_at` of a message to send as soon as possible: long past on every clock, so the
  * worker's clock (see claimDueSms) finds it due whatever it reads, and it goes ahead of messages
  * scheduled for a time.
@@ -37,6 +32,11 @@ const row = (sms: OutboundSms) => ({
   ref: sms.ref ?? null,
 });
 
+/**
+ * Puts a message in the outbox. Call it with the transaction of the change that causes the
+ * message: they commit together, and the worker sends after the commit. Returns the row id, or
+ * null when `dedupeKey` was already used.
+ */
 export async function enqueueSms(db: Knex | Knex.Transaction, sms: OutboundSms): Promise<number | null> {
   const rows = await db('sms_outbound').insert(row(sms)).onConflict('dedupe_key').ignore().returning('id');
   const first = rows[0] as { id: string | number } | undefined;
@@ -46,7 +46,7 @@ export async function enqueueSms(db: Knex | Knex.Transaction, sms: OutboundSms):
 /** Many messages in one statement (a batch of status alerts). Returns how many were new (not deduplicated away). */
 export async function enqueueSmsMany(db: Knex | Knex.Transaction, messages: OutboundSms[]): Promise<number> {
   if (messages.length === 0) return 0;
-  const rows = await db('sms_outbound').insert(messages.map((m) => row(m))).onConflict('dedupe_key').ignore().returning('id');
+  const rows = await db('sms_outbound').insert(messages.map(row)).onConflict('dedupe_key').ignore().returning('id');
   return rows.length;
 }
 
