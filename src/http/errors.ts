@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import type { z } from 'zod';
 import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../log';
@@ -18,6 +18,14 @@ export const requireForm: RequestHandler = (req, res, next) => {
   if (req.is('application/x-www-form-urlencoded')) return next();
   res.status(400).type('text/plain').send('expected application/x-www-form-urlencoded');
 };
+
+/**
+ * An Africa's Talking callback's body: the form content type required (requireForm), then parsed,
+ * within `limit` and 20 fields. AT posts a handful of fields; the limits are tight for abuse.
+ */
+export function atForm(limit: string): RequestHandler[] {
+  return [requireForm, express.urlencoded({ extended: false, limit, parameterLimit: 20 })];
+}
 
 /**
  * The last middleware. A body that cannot be parsed is the caller's mistake: 400 with one line.

@@ -1,8 +1,8 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import type { Db } from '../../db';
 import type { Logger } from '../../log';
-import { parseBody, requireForm, requireToken } from '../../http/errors';
+import { atForm, parseBody, requireToken } from '../../http/errors';
 import { applyDeliveryReport } from '../../sms/delivery-reports';
 
 /**
@@ -22,10 +22,9 @@ const reportSchema = z.object({
 
 export function smsDeliveryRouter(deps: { db: Db; logger: Logger; webhookSecret: string }): Router {
   const router = Router();
-  const form = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 20 });
   router.use(requireToken(deps.webhookSecret));
 
-  router.post('/', requireForm, form, async (req, res) => {
+  router.post('/', ...atForm('4kb'), async (req, res) => {
     const r = parseBody(reportSchema, req, res);
     if (!r) return;
     const outcome = await applyDeliveryReport(deps.db, {

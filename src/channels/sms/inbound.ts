@@ -1,7 +1,7 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../../log';
-import { parseBody, requireForm, requireToken } from '../../http/errors';
+import { atForm, parseBody, requireToken } from '../../http/errors';
 import type { SmsInbox } from './inbox';
 
 /** AT's incoming-message callback (shared/africastalking.md §2.3). */
@@ -21,9 +21,8 @@ const inboundSchema = z.object({
  */
 export function smsInboundRouter(deps: { inbox: SmsInbox; logger: Logger; webhookSecret: string }): Router {
   const router = Router();
-  const form = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
   router.use(requireToken(deps.webhookSecret));
-  router.post('/', requireForm, form, async (req, res) => {
+  router.post('/', ...atForm('8kb'), async (req, res) => {
     const m = parseBody(inboundSchema, req, res);
     if (!m) return;
     const outcome = await deps.inbox.receive({

@@ -1,9 +1,9 @@
-import express, { type Express, type RequestHandler } from 'express';
+import type { Express, RequestHandler } from 'express';
 import { z } from 'zod';
 import type { UssdEngine } from '../../engine/engine';
 import type { Db } from '../../db';
 import type { Logger } from '../../log';
-import { parseBody, requireForm, requireToken } from '../../http/errors';
+import { atForm, parseBody, requireToken } from '../../http/errors';
 
 /** AT's USSD callback. Limits are generous for real traffic and tight for abuse. */
 const hopSchema = z.object({
@@ -24,9 +24,9 @@ const eventSchema = z.object({
   errorMessage: z.string().max(500).optional(),
 });
 
-/** What every AT USSD callback passes before its handler: the token, the form content type, the form parser. */
+/** What every AT USSD callback passes before its handler: the token, then AT's form body. */
 export function ussdCallbackChecks(webhookSecret: string): RequestHandler[] {
-  return [requireToken(webhookSecret), requireForm, express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 20 })];
+  return [requireToken(webhookSecret), ...atForm('4kb')];
 }
 
 /**
