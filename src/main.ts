@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { loadConfig, withDevDefaults } from './config';
 import { ensureDatabase, migrate } from './db';
 import { seedDemoData } from './db/seed';
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
   smsWorker?.start();
   const server: Server = app.listen(config.PORT, () => {
     const sms = fakeAt ? { fakeAtUrl: fakeAt.url } : { atUrl: atBaseUrl(config), workerOn: smsWorker !== null };
-    process.stdout.write(`${startBanner({ production, port: config.PORT, webhookSecret: config.WEBHOOK_SECRET, sms })}\n`);
+    process.stdout.write(`${startBanner({ production, port: (server.address() as AddressInfo).port, webhookSecret: config.WEBHOOK_SECRET, sms })}\n`);
   });
 
   const shutdown = (signal: string) => {
