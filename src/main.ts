@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { loadConfig, withDevDefaults } from './config';
 import { ensureDatabase, migrate } from './db';
 import { seedDemoData } from './db/seed';
@@ -7,6 +8,7 @@ import { createApp } from './app';
 import { startDevFakeAt } from './sms/dev';
 import { createSmsWorker } from './sms/worker';
 import { atBaseUrl } from './sms/africastalking';
+import { startBanner } from './banner';
 
 /**
  * `npm start`: the gateway with demo data on a fresh machine that runs only PostgreSQL and Redis.
@@ -31,22 +33,8 @@ async function main(): Promise<void> {
   const smsWorker = config.SMS_WORKER === 'on' ? createSmsWorker({ config, db: rt.db, redis: rt.redis, logger: rt.logger, isOptedOut: (phone) => rt.services.optOuts.isOptedOut(phone) }) : null;
   smsWorker?.start();
   const server: Server = app.listen(config.PORT, () => {
-    const base = `http://127.0.0.1:${config.PORT}`;
-    const lines = [
-      '',
-      `Simu is listening on ${base}`,
-      `  USSD callback (paste into AT's dashboard):  ${base}/ussd?token=${config.WEBHOOK_SECRET}`,
-      `  USSD end-of-session notifications:           ${base}/ussd/events?token=${config.WEBHOOK_SECRET}`,
-      `  Health: ${base}/healthz   Ready: ${base}/readyz`,
-      `  SMS delivery reports (AT's dashboard):      ${base}/sms/delivery?token=${config.WEBHOOK_SECRET}`,
-      fakeAt
-        ? `  SMS: fake Africa's Talking at ${fakeAt.url} (no AT_API_KEY); every SMS it "sends" is printed here`
-        : `  SMS: Africa's Talking at ${atBaseUrl(config)}${smsWorker ? '' : ' (worker off here: run npm run worker)'}`,
-      `  Dial it from a terminal phone:  npm run simulate -- --phone +254712345678`,
-      production ? '' : '  (dev secrets in use: set WEBHOOK_SECRET and ID_HASH_KEY for anything real)',
-      '',
-    ];
-    process.stdout.write(lines.join('\n') + '\n');
+    const sms = fakeAt ? { fakeAtUrl: fakeAt.url } : { atUrl: atBaseUrl(config), workerOn: smsWorker !== null };
+    process.stdout.write(`${startBanner({ production, port: (server.address() as AddressInfo).port, webhookSecret: config.WEBHOOK_SECRET, sms })}\n`);
   });
 
   const shutdown = (signal: string) => {
