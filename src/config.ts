@@ -41,7 +41,7 @@ const schema = z.object({
   /** Failed staff logins across the deployment per minute (password spraying over many accounts). */
   STAFF_LOGIN_GLOBAL_PER_MIN: z.coerce.number().int().min(1).max(100000).default(120),
   /** Console requests per minute from one client address with no signed-in staff member. */
-  STAFF_CONSOLE_ANON_PER_IP_PER_MIN: z.coerce.number().int().min(1).max(100000).default(60),
+  STAFF_CONSOLE_ANON_PER_IP_PER_MIN: z.coerce.number().int().min(1).max(100000).default(300),
   /** Consent-code SMS to one citizen per hour, across visits, staff and centres. */
   CONSENT_SMS_PER_CITIZEN_PER_HOUR: z.coerce.number().int().min(1).max(1000).default(5),
 });

@@ -35,10 +35,12 @@ describe('login', () => {
     expect(page.text).not.toMatch(/<script/);
     expect(page.headers['content-security-policy']).toMatch(/default-src 'none'/);
     expect(page.headers['cache-control']).toBe('no-store');
+    // No session before a login (issue 10): the form's CSRF token is a double-submit cookie.
     const cookie = String(page.headers['set-cookie']);
-    expect(cookie).toMatch(/simu_staff=[A-Za-z0-9_-]{43}/);
+    expect(cookie).not.toMatch(/simu_staff=/);
+    expect(cookie).toMatch(/simu_staff_login=[A-Za-z0-9_-]{43}/);
     expect(cookie).toMatch(/HttpOnly/);
-    expect(cookie).toMatch(/SameSite=Lax/);
+    expect(cookie).toMatch(/SameSite=Strict/);
 
     const sw = await c.get('/staff/lang?to=sw&back=%2Fstaff%2Flogin');
     expect(sw.status).toBe(303);
