@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createTestApp, type TestApp } from '../helpers/test-app';
-import { createDb } from '../../src/db';
+import { createDb, migrate } from '../../src/db';
 import { auditRoleProblems } from '../../src/db/role-check';
 
 /**
@@ -27,8 +27,15 @@ test('an application role with the documented grants passes, and cannot rewrite 
   url.username = role;
   const app = createDb(url.toString());
   try {
-    await t.rt.db.raw(`GRANT SELECT, INSERT ON audit_log TO ${role}`);
+    // The grants of README "Database roles".
+    await t.rt.db.raw(`GRANT USAGE ON SCHEMA public TO ${role}`);
+    await t.rt.db.raw(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${role}`);
+    await t.rt.db.raw(`REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM ${role}`);
+    await t.rt.db.raw(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${role}`);
     expect(await auditRoleProblems(app)).toEqual([]);
+    await migrate(app); // the start-up migration finds nothing to do and needs no more rights
+    await app('audit_log').insert({ actor_type: 'system', channel: 'staff', action: 'role_test', outcome: 'ok' });
+    await expect(app('audit_log').where({ action: 'role_test' }).update({ outcome: 'changed' })).rejects.toThrow(/permission denied/);
     await expect(app.raw('ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change')).rejects.toThrow(/must be owner/);
     // Made the owner, the same role is reported.
     await t.rt.db.raw(`ALTER TABLE audit_log OWNER TO ${role}`);
