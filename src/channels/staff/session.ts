@@ -11,8 +11,8 @@ export interface Flash {
 }
 
 export interface StaffSession {
-  /** null: a visitor on the login page (the session only carries the CSRF token of the login form). */
-  staffId: number | null;
+  /** The signed-in member: there are no anonymous sessions (the login form's token is a cookie). */
+  staffId: number;
   /** The synchroniser token every POST form carries. */
   csrf: string;
   createdAt: number;
@@ -23,8 +23,6 @@ export interface StaffSession {
 export const IDLE_S = 30 * 60;
 /** Absolute limit: a working day. */
 export const ABSOLUTE_S = 12 * 60 * 60;
-/** A login page's session (only a CSRF token) lives this long. */
-export const ANON_S = 30 * 60;
 
 /**
  * Console sessions in Redis (under REDIS_PREFIX): the cookie carries 32 random bytes, Redis keys
@@ -76,10 +74,10 @@ export class StaffSessions {
     return a.length === b.length && timingSafeEqual(a, b);
   }
 
-  async create(staffId: number | null): Promise<{ sid: string; session: StaffSession }> {
+  async create(staffId: number): Promise<{ sid: string; session: StaffSession }> {
     const sid = randomBytes(32).toString('base64url');
     const session: StaffSession = { staffId, csrf: randomBytes(32).toString('base64url'), createdAt: Date.now() };
-    await this.redis.set(this.key(sid), JSON.stringify(session), 'EX', staffId === null ? ANON_S : IDLE_S);
+    await this.redis.set(this.key(sid), JSON.stringify(session), 'EX', IDLE_S);
     return { sid, session };
   }
 
@@ -89,17 +87,17 @@ export class StaffSessions {
     const raw = await this.redis.get(this.key(sid));
     if (!raw) return null;
     const session = JSON.parse(raw) as StaffSession;
-    const since = session.staffId !== null ? Number(await this.redis.get(this.sinceKey(session.staffId))) : 0;
+    const since = Number(await this.redis.get(this.sinceKey(session.staffId)));
     if (Date.now() - session.createdAt > ABSOLUTE_S * 1000 || session.createdAt < since) {
       await this.destroy(sid);
       return null;
     }
-    if (session.staffId !== null) await this.redis.expire(this.key(sid), IDLE_S);
+    await this.redis.expire(this.key(sid), IDLE_S);
     return session;
   }
 
   async save(sid: string, session: StaffSession): Promise<void> {
-    await this.redis.set(this.key(sid), JSON.stringify(session), 'EX', session.staffId === null ? ANON_S : IDLE_S);
+    await this.redis.set(this.key(sid), JSON.stringify(session), 'EX', IDLE_S);
   }
 
   async destroy(sid: string): Promise<void> {
