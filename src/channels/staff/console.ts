@@ -200,7 +200,7 @@ ${field({ name: 'password', label: tr(ctx.lang, 'staff.login.password'), type: '
   const requireRole = (...roles: Array<StaffMember['role']>) => async (req: Request, res: Response, next: NextFunction) => {
     const actor = actorOfRes(res);
     if (roles.includes(actor.role)) return next();
-    await audit(deps.db, { actorType: 'staff', staffId: actor.staffId, centreCode: actor.centreCode, channel: 'staff', action: 'access_denied', outcome: 'denied', detail: { path: req.path, role: actor.role } });
+    await audit(deps.db, { actorType: 'staff', staffId: actor.staffId, centreCode: actor.centreCode, channel: 'staff', action: 'access_denied', outcome: 'denied', detail: { path: req.path.slice(0, 100), role: actor.role } });
     await render(req, res, 403, 'staff.forbidden', () => html``);
   };
 
