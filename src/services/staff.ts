@@ -207,14 +207,13 @@ export class StaffService {
   private async recordFailure(key: string, attempt: number, staffId: number | null): Promise<boolean> {
     const lockedNow = attempt >= MAX_FAILED_LOGINS;
     if (lockedNow) await this.attempts.block(key, LOCK_MINUTES * 60);
-    if (staffId !== null) {
-      // Mirrored in Postgres for the admin page ("locked until", the unlock button); Redis decides.
-      const now = this.now();
-      await this.deps.db('staff').where({ id: staffId }).update({
-        failed_logins: lockedNow ? 0 : attempt, updated_at: now,
-        ...(lockedNow ? { locked_until: new Date(now.getTime() + LOCK_MINUTES * 60_000) } : {}),
-      });
-    }
+    // Mirrored in Postgres for the admin page ("locked until", the unlock button); Redis decides.
+    // An unknown username runs the same UPDATE on no row: the same round trips either way.
+    const now = this.now();
+    await this.deps.db('staff').where({ id: staffId ?? 0 }).update({
+      failed_logins: lockedNow ? 0 : attempt, updated_at: now,
+      ...(lockedNow ? { locked_until: new Date(now.getTime() + LOCK_MINUTES * 60_000) } : {}),
+    });
     return lockedNow;
   }
 
