@@ -69,6 +69,14 @@ const schema = z.object({
   SMS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
   /** Retry n waits about SMS_RETRY_BASE_MS·2^(n-1) (with jitter), at most 15 minutes. */
   SMS_RETRY_BASE_MS: z.coerce.number().int().min(0).max(600000).default(5000),
+  /** Failed staff logins from one client address per 15 minutes (besides the per-account lock). */
+  STAFF_LOGIN_PER_IP: z.coerce.number().int().min(1).max(100000).default(30),
+  /** Failed staff logins across the deployment per minute (password spraying over many accounts). */
+  STAFF_LOGIN_GLOBAL_PER_MIN: z.coerce.number().int().min(1).max(100000).default(120),
+  /** Console requests per minute from one client address with no signed-in staff member. */
+  STAFF_CONSOLE_ANON_PER_IP_PER_MIN: z.coerce.number().int().min(1).max(100000).default(300),
+  /** Consent-code SMS to one citizen per hour, across visits, staff and centres. */
+  CONSENT_SMS_PER_CITIZEN_PER_HOUR: z.coerce.number().int().min(1).max(1000).default(5),
 });
 
 /**

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, withDevDefaults } from './config';
 import { ensureDatabase, migrate } from './db';
+import { auditRoleProblems } from './db/role-check';
 import { seedDemoData } from './db/seed';
 import { createRuntime } from './runtime';
 import { createApp } from './app';
@@ -24,6 +25,13 @@ async function main(): Promise<void> {
   await ensureDatabase(config.DATABASE_URL);
   const rt = await createRuntime(config);
   await migrate(rt.db);
+  if (production) {
+    // Loud, not fatal: an operator may migrate as the owner first; README "Database roles" has the split.
+    for (const problem of await auditRoleProblems(rt.db)) {
+      rt.logger.error('audit log not protected', { problem });
+      process.stderr.write(`WARNING: ${problem}. Run the gateway as a role that does not own the tables (README "Database roles").\n`);
+    }
+  }
   if (!production || env.SEED_DEMO === '1') {
     const seeded = await seedDemoData(rt.db, rt.services.blind);
     rt.logger.info('demo data loaded', seeded);
