@@ -88,7 +88,11 @@ export class UssdEngine implements ConversationHost {
     const phoneHash = this.deps.blind.phone(req.phone);
     const held = await this.deps.store.acquire(req.sessionId, phoneHash, deadline);
     try {
-      const record = held.record;
+      // A session belongs to the phone that dialled it: the same sessionId from another number
+      // starts that number's own conversation, never continuing (or replaying) the other one's.
+      const foreign = held.record !== null && held.record.phoneHash !== phoneHash;
+      if (foreign) this.deps.logger.warn('ussd sessionId reused by another phone; starting afresh', { sessionId: req.sessionId });
+      const record = foreign ? null : held.record;
       if (record) known.sure = true;
       const textHash = this.deps.blind.text(req.text);
       // A retried request (same session, same text): the same answer, and nothing done twice.
@@ -100,7 +104,8 @@ export class UssdEngine implements ConversationHost {
         // A snapshot from another version of its flow starts again at the main menu; the input was meant for the old screen.
         if (await convo.restore(record)) await convo.apply(this.newInput(record, req.text, req.sessionId));
       } else {
-        await convo.begin(req.text === '' ? [] : req.text.split('*'), held.resume);
+        // Another phone's text is not its dial-through: it starts at the first screen.
+        await convo.begin(req.text === '' || foreign ? [] : req.text.split('*'), foreign ? null : held.resume);
       }
       const { reply, end } = convo.render();
       // Past the deadline the citizen already has the apology: this hop must not save over it.
