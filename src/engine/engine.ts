@@ -4,6 +4,7 @@ import type { Logger } from '../log';
 import type { BlindIndex } from '../services/blind-index';
 import type { Hop } from './hop-context';
 import { Conversation, FlowMachines, type ConversationHost, type DialContext, type KnownLang } from './conversation';
+import { maskCodes } from './one-time-codes';
 import { renderPages } from './screen';
 import type { SessionRecord, SessionStore } from './session-store';
 
@@ -119,7 +120,8 @@ export class UssdEngine implements ConversationHost {
         ...(end ? { state: { ...saved.state, snapshot: null } } : {}),
         lastTextHash: textHash,
         lastTextLen: req.text.length,
-        lastReply: reply,
+        // A retry gets this reply again; a one-time code in it is not kept in clear (it went by SMS too).
+        lastReply: maskCodes(reply, convo.oneTimeCodes),
         hops: (record?.hops ?? 0) + 1,
         startedAt: record?.startedAt ?? Date.now(),
         phoneHash,
