@@ -30,6 +30,12 @@ export interface EngineDeps {
 class Deadline extends Error {}
 
 /**
+ * Inputs taken from a first hop's dial-through text (`*384*2222*1*2#`). The longest journey typed
+ * ahead is well under this; a text of hundreds of inputs must not run them all in one hop.
+ */
+export const MAX_DIAL_THROUGH = 16;
+
+/**
  * Runs USSD conversations: one XState actor per session, rehydrated from its snapshot in Redis on
  * every hop, stepped with the citizen's new input, waited on until it settles on a screen, rendered,
  * saved. Every hop answers within `hopDeadlineMs`: a slow or failed dependency ends the session with
@@ -106,7 +112,8 @@ export class UssdEngine implements ConversationHost {
         if (await convo.restore(record)) await convo.apply(this.newInput(record, req.text, req.sessionId));
       } else {
         // Another phone's text is not its dial-through: it starts at the first screen.
-        await convo.begin(req.text === '' || foreign ? [] : req.text.split('*'), foreign ? null : held.resume);
+        // Inputs past MAX_DIAL_THROUGH are dropped: the citizen sees the screen the first ones lead to.
+        await convo.begin(req.text === '' || foreign ? [] : req.text.split('*', MAX_DIAL_THROUGH), foreign ? null : held.resume);
       }
       const { reply, end } = convo.render();
       // Past the deadline the citizen already has the apology: this hop must not save over it.
