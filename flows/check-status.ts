@@ -23,7 +23,8 @@ export interface AppSummary {
 }
 
 export type LookupResult = { kind: 'found'; app: AppSummary } | { kind: 'needId' };
-export type VerifyResult = { kind: 'found'; app: AppSummary } | { kind: 'nomatch' };
+/** `locked`: too many wrong ID numbers for this reference or from this phone today; nothing was checked. */
+export type VerifyResult = { kind: 'found'; app: AppSummary } | { kind: 'nomatch' } | { kind: 'locked' };
 
 type Ctx = {
   apps: AppSummary[];
@@ -184,11 +185,13 @@ export const checkStatus = setup({
         input: ({ context, event }) => ({ reference: context.reference ?? '', idNumber: (event as { value?: string }).value ?? '' }),
         onDone: [
           { guard: ({ event }) => event.output.kind === 'found', target: 'result', actions: assign({ shown: ({ event }) => (event.output.kind === 'found' ? event.output.app : undefined) }) },
+          { guard: ({ event }) => event.output.kind === 'locked', target: 'idLocked' },
           { target: 'notFound' },
         ],
       },
     },
     notFound: { type: 'final', meta: { screen: (): Screen => ({ lines: [msg('status.not_found')] }) } },
+    idLocked: { type: 'final', meta: { screen: (): Screen => ({ lines: [msg('status.locked')] }) } },
     // A status that can still change is offered "SMS me when this changes".
     result: {
       always: [{ guard: ({ context }) => !!context.shown && !FINAL_STATUSES.has(context.shown.status), target: 'offer' }, { target: 'shown' }],

@@ -64,7 +64,7 @@ const SAMPLES: Record<string, unknown[]> = {
   pendingConsent: [null, { code: '482915', centre: LONGEST_CENTRE }],
   listMyApplications: [[], [APPS[0]], LONG_LIST],
   lookupApplication: [{ kind: 'needId' }, ...APPS.map((app) => ({ kind: 'found', app }))],
-  verifyApplication: [{ kind: 'nomatch' }, ...APPS.map((app) => ({ kind: 'found', app }))],
+  verifyApplication: [{ kind: 'nomatch' }, { kind: 'locked' }, ...APPS.map((app) => ({ kind: 'found', app }))],
   verifyPhoneHolder: [true, false],
   subscribe: [undefined],
   prepareReset: [{ kind: 'ok', idRef: 'f'.repeat(64) }, { kind: 'locked' }],

@@ -12,7 +12,7 @@ export function flowActors(s: Services): Record<string, AnyActorLogic> {
     saveLanguage: fromPromise<void, { lang: Lang }>(({ input }) => s.preferences.setLanguage(currentHop().phone, input.lang)),
     listMyApplications: fromPromise(() => s.applications.listByPhone(currentHop().phone)),
     lookupApplication: fromPromise(({ input }: { input: { reference: string } }) => s.applications.lookup(input.reference, currentHop().phone)),
-    verifyApplication: fromPromise(({ input }: { input: { reference: string; idNumber: string } }) => s.applications.verify(input.reference, input.idNumber)),
+    verifyApplication: fromPromise(({ input }: { input: { reference: string; idNumber: string } }) => s.applications.verify(input.reference, input.idNumber, currentHop().phone)),
     verifyPhoneHolder: fromPromise(({ input }: { input: { idNumber: string } }) => s.citizens.isPhoneHolder(currentHop().phone, input.idNumber)),
     subscribe: fromPromise(async ({ input }: { input: { reference: string } }) => {
       const hop = currentHop();

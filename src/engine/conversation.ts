@@ -2,6 +2,7 @@ import { createActor, waitFor, type AnyActor, type AnyActorLogic, type AnyMachin
 import { flows } from '../../flows';
 import type { FlowEvent, FlowInput, FlowName, FlowOutput, Lang, Msg, Screen } from '../../flows/types';
 import { runInHop, type Hop } from './hop-context';
+import { forgetCodes, oneTimeCodesOf } from './one-time-codes';
 import { renderPages } from './screen';
 import type { ConversationState, FlowState, ResumePointer } from './session-store';
 
@@ -78,6 +79,8 @@ export class Conversation {
   notice: Msg | undefined;
   private persisted: FlowState | undefined;
   private complete = false;
+  /** The one-time codes on the screen shown this turn, taken out of what is persisted. */
+  private shownCodes: string[] = [];
 
   constructor(
     private readonly host: ConversationHost,
@@ -280,15 +283,33 @@ export class Conversation {
     };
   }
 
-  /** The state to persist. Taken once, then the actor is stopped (a snapshot taken after stop would not resume). */
+  /**
+   * The state to persist. Taken once, then the actor is stopped (a snapshot taken after stop would
+   * not resume). A one-time code the screen showed is shown once: the snapshot keeps the mask instead.
+   */
   flowState(): FlowState {
     if (!this.persisted) {
       const snapshot = this.actor ? (this.actor.getPersistedSnapshot() as unknown) : null;
       this.complete = this.actor ? (this.actor.getSnapshot() as AnyMachineSnapshot).hasTag('complete') : false;
+      this.shownCodes = this.codesOnScreen();
       this.actor?.stop();
-      this.persisted = { flow: this.flow, version: flows[this.flow].version, snapshot };
+      this.persisted = { flow: this.flow, version: flows[this.flow].version, snapshot: forgetCodes(snapshot, this.shownCodes) };
     }
     return this.persisted;
+  }
+
+  /** The one-time codes of the screen shown this turn: a saved copy of the reply masks them. */
+  get oneTimeCodes(): string[] {
+    this.flowState();
+    return this.shownCodes;
+  }
+
+  private codesOnScreen(): string[] {
+    try {
+      return oneTimeCodesOf(this.currentScreen());
+    } catch {
+      return []; // no screen (nothing was shown), so no code either
+    }
   }
 
   /**

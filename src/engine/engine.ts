@@ -4,6 +4,7 @@ import type { Logger } from '../log';
 import type { BlindIndex } from '../services/blind-index';
 import type { Hop } from './hop-context';
 import { Conversation, FlowMachines, type ConversationHost, type DialContext, type KnownLang } from './conversation';
+import { maskCodes } from './one-time-codes';
 import { renderPages } from './screen';
 import type { SessionRecord, SessionStore } from './session-store';
 
@@ -27,6 +28,12 @@ export interface EngineDeps {
 }
 
 class Deadline extends Error {}
+
+/**
+ * Inputs taken from a first hop's dial-through text (`*384*2222*1*2#`). The longest journey typed
+ * ahead is well under this; a text of hundreds of inputs must not run them all in one hop.
+ */
+export const MAX_DIAL_THROUGH = 16;
 
 /**
  * Runs USSD conversations: one XState actor per session, rehydrated from its snapshot in Redis on
@@ -88,7 +95,11 @@ export class UssdEngine implements ConversationHost {
     const phoneHash = this.deps.blind.phone(req.phone);
     const held = await this.deps.store.acquire(req.sessionId, phoneHash, deadline);
     try {
-      const record = held.record;
+      // A session belongs to the phone that dialled it: the same sessionId from another number
+      // starts that number's own conversation, never continuing (or replaying) the other one's.
+      const foreign = held.record !== null && held.record.phoneHash !== phoneHash;
+      if (foreign) this.deps.logger.warn('ussd sessionId reused by another phone; starting afresh', { sessionId: req.sessionId });
+      const record = foreign ? null : held.record;
       if (record) known.sure = true;
       const textHash = this.deps.blind.text(req.text);
       // A retried request (same session, same text): the same answer, and nothing done twice.
@@ -100,7 +111,9 @@ export class UssdEngine implements ConversationHost {
         // A snapshot from another version of its flow starts again at the main menu; the input was meant for the old screen.
         if (await convo.restore(record)) await convo.apply(this.newInput(record, req.text, req.sessionId));
       } else {
-        await convo.begin(req.text === '' ? [] : req.text.split('*'), held.resume);
+        // Another phone's text is not its dial-through: it starts at the first screen.
+        // Inputs past MAX_DIAL_THROUGH are dropped: the citizen sees the screen the first ones lead to.
+        await convo.begin(req.text === '' || foreign ? [] : req.text.split('*', MAX_DIAL_THROUGH), foreign ? null : held.resume);
       }
       const { reply, end } = convo.render();
       // Past the deadline the citizen already has the apology: this hop must not save over it.
@@ -114,7 +127,8 @@ export class UssdEngine implements ConversationHost {
         ...(end ? { state: { ...saved.state, snapshot: null } } : {}),
         lastTextHash: textHash,
         lastTextLen: req.text.length,
-        lastReply: reply,
+        // A retry gets this reply again; a one-time code in it is not kept in clear (it went by SMS too).
+        lastReply: maskCodes(reply, convo.oneTimeCodes),
         hops: (record?.hops ?? 0) + 1,
         startedAt: record?.startedAt ?? Date.now(),
         phoneHash,

@@ -95,12 +95,13 @@ export class SessionStore {
    * The session a redial may continue, from the phone's pointer as the lock script read it: its
    * state is read from that session's own record (one more GET, only when there is a pointer).
    */
-  private async resumeOf(rawPointer: string | null): Promise<ResumePointer | null> {
+  private async resumeOf(rawPointer: string | null, phoneHash: string): Promise<ResumePointer | null> {
     if (!rawPointer) return null;
     const pointer = JSON.parse(rawPointer) as StoredPointer;
     const rec = await this.redis.get(this.key(pointer.sessionId));
     const record = rec ? (JSON.parse(rec) as SessionRecord) : null;
-    if (!record || record.ended) return null;
+    // The session may since have been taken over by another phone (its sessionId reused): not ours to resume.
+    if (!record || record.ended || record.phoneHash !== phoneHash) return null;
     return { sessionId: pointer.sessionId, state: record.resumeOffer ?? record.state, lang: pointer.lang };
   }
 
@@ -121,7 +122,7 @@ export class SessionStore {
       const [ok, raw, pointer] = await (r as Required<typeof r>).simuLockAndGet(this.lockKey(sessionId), this.key(sessionId), this.resumeKey(phoneHash), token, 5000);
       if (ok === 1) {
         const held = new HeldSession(this.redis, { session: this.key(sessionId), lock: this.lockKey(sessionId), resume: this.resumeKey }, token, raw ? (JSON.parse(raw) as SessionRecord) : null, this.ttlS, this.resumeTtlS);
-        if (!raw) held.resume = await this.resumeOf(pointer).catch(async (err: unknown) => {
+        if (!raw) held.resume = await this.resumeOf(pointer, phoneHash).catch(async (err: unknown) => {
           await held.release().catch(() => undefined);
           throw err;
         });

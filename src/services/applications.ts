@@ -1,19 +1,32 @@
+import type { Redis } from 'ioredis';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Db } from '../db';
 import { prepare, type Prepared } from '../db/prepared';
 import type { BlindIndex } from './blind-index';
 import type { AppSummary, LookupResult, VerifyResult } from '../../flows/check-status';
 
+const DAY_S = 24 * 60 * 60;
+/** Wrong applicant ID numbers (or unknown references) per application reference, per 24 hours. */
+export const MAX_ID_FAILURES_PER_REFERENCE = 3;
+/** Wrong applicant ID numbers (or unknown references) per phone, per 24 hours, whatever the references. */
+export const MAX_ID_FAILURES_PER_PHONE = 5;
+
 /**
  * Application status look-ups. The rules of who may see what live here, not in the flow:
  * the registered phone sees its own applications; anyone else must give the applicant's ID number,
- * and an unknown reference answers exactly like a known one with the wrong ID number.
+ * and an unknown reference answers exactly like a known one with the wrong ID number. Guesses of
+ * the ID number are limited per reference and per phone (both channels call `verify`).
  */
 export class ApplicationService {
   /** The status look-ups of the USSD hot path, compiled once (see src/db/prepared.ts). */
   private readonly byReference: Prepared<{ reference: string }, Record<string, unknown>>;
   private readonly byPhone: Prepared<{ phone: string }, Record<string, unknown>>;
 
-  constructor(private readonly db: Db, private readonly blind: BlindIndex) {
+  private readonly idFailures: { reference: RateLimiterRedis; phone: RateLimiterRedis };
+
+  constructor(private readonly db: Db, private readonly blind: BlindIndex, limits: { redis: Redis; redisPrefix: string }) {
+    const limiter = (name: string, points: number) => new RateLimiterRedis({ storeClient: limits.redis, keyPrefix: `${limits.redisPrefix}rl:status-id-${name}`, points, duration: DAY_S });
+    this.idFailures = { reference: limiter('ref', MAX_ID_FAILURES_PER_REFERENCE), phone: limiter('ph', MAX_ID_FAILURES_PER_PHONE) };
     this.byReference = prepare(db, 'application_by_reference', ['reference'], (p) => this.summaries().where('a.reference', p.reference).limit(1));
     this.byPhone = prepare(db, 'applications_by_phone', ['phone'], (p) =>
       this.summaries().where('c.phone', p.phone).orderBy([{ column: 'a.submitted_on', order: 'desc' }, { column: 'a.id', order: 'desc' }]),
@@ -49,9 +62,26 @@ export class ApplicationService {
     return { kind: 'needId' };
   }
 
-  async verify(reference: string, idNumber: string): Promise<VerifyResult> {
+  /**
+   * The applicant's ID number for a reference, typed from `phone`. One failure point is taken from
+   * the reference's and the phone's limits before anything is looked up (atomic in Redis: racing
+   * guesses cannot all slip in), and given back on a match. An unknown reference and a wrong ID
+   * number take the very same path, so they answer alike and in the same time.
+   */
+  async verify(reference: string, idNumber: string, phone: string): Promise<VerifyResult> {
+    // Keyed hashes: the rate-limit keys in Redis hold neither the reference nor the phone number.
+    const keys: Array<[RateLimiterRedis, string]> = [
+      [this.idFailures.reference, this.blind.text(`ref:${reference}`)],
+      [this.idFailures.phone, this.blind.phone(phone)],
+    ];
+    const taken = await Promise.allSettled(keys.map(([l, k]) => l.consume(k)));
+    for (const r of taken) if (r.status === 'rejected' && !(r.reason instanceof RateLimiterRes)) throw r.reason; // a Redis error is not a refusal
+    if (taken.some((r) => r.status === 'rejected')) return { kind: 'locked' };
     const [row] = await this.byReference({ reference });
-    if (row && row.id_hash === this.blind.idNumber(idNumber)) return { kind: 'found', app: ApplicationService.toSummary(row) };
+    if (row && row.id_hash === this.blind.idNumber(idNumber)) {
+      await Promise.all(keys.map(([l, k]) => l.reward(k, 1)));
+      return { kind: 'found', app: ApplicationService.toSummary(row) };
+    }
     return { kind: 'nomatch' };
   }
 }

@@ -6,6 +6,7 @@ import type { UndeliveredCode } from '../../flows/reset-code';
 import type { BlindIndex } from './blind-index';
 import { nairobiTime } from './reset';
 import type { Sealer } from './sealer';
+import { clearExpiredSealedCodes } from './sealed-codes';
 
 /**
  * What a dial must show before the main menu: a login code whose SMS failed (the one journey across
@@ -62,10 +63,17 @@ export class DialNotices {
     return { lang: row?.lang ?? null, undeliveredCode: row?.undelivered ?? false, consentCode: row?.consent ?? false };
   }
 
+  /** The expired sealed copies of this phone's citizen go whenever a dial reads the valid ones. */
+  private async clearExpired(phone: string, now: Date): Promise<void> {
+    const citizen = await this.deps.db('citizens').where({ phone }).first('id');
+    if (citizen) await clearExpiredSealedCodes(this.deps.db, now, Number(citizen.id));
+  }
+
   /** The newest undelivered login code, shown once: its sealed copy is dropped as it is read. */
   async undeliveredCode(phone: string): Promise<UndeliveredCode | null> {
     const { db } = this.deps;
     const now = this.now();
+    await this.clearExpired(phone, now);
     const row = await this.undeliveredCodes(phone, now).orderBy('lc.id', 'desc').first('lc.id', 'lc.code_sealed', 'lc.expires_at');
     if (!row) return null;
     await db('login_codes').where({ id: row.id }).update({ shown_again_at: now, code_sealed: null });
@@ -74,7 +82,9 @@ export class DialNotices {
 
   /** The newest consent code waiting for this phone's citizen, with the centre that asked. */
   async pendingConsent(phone: string): Promise<PendingConsent | null> {
-    const row = await this.pendingConsents(phone, this.now())
+    const now = this.now();
+    await this.clearExpired(phone, now);
+    const row = await this.pendingConsents(phone, now)
       .join('centres as k', 'k.code', 'v.centre_code')
       .orderBy('v.id', 'desc')
       .first('v.code_sealed', 'k.name as centre');

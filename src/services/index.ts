@@ -44,7 +44,7 @@ export function createServices({ db, redis, redisPrefix, idHashKey, now }: Servi
     blind,
     sealer,
     notices: new DialNotices({ db, blind, sealer, ...(now ? { now } : {}) }),
-    applications: new ApplicationService(db, blind),
+    applications: new ApplicationService(db, blind, { redis, redisPrefix }),
     citizens: new CitizenService(db, blind),
     preferences: new PreferenceService(db, blind),
     reset: new ResetService({ db, redis, redisPrefix, blind, sealer, ...(now ? { now } : {}) }),

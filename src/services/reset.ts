@@ -54,12 +54,20 @@ export class ResetService {
     return states.some((s) => s !== null && s.consumedPoints >= MAX_FAILED_PER_DAY);
   }
 
-  private async recordFailure(keys: string[]): Promise<void> {
-    for (const k of keys) {
-      await this.failures.consume(k).catch((err: unknown) => {
-        if (!(err instanceof RateLimiterRes)) throw err; // already over the limit is fine; a Redis error is not
-      });
-    }
+  /**
+   * Takes one failure point from every key before anything is checked (each consume is atomic in
+   * Redis), so however many attempts race, at most MAX_FAILED_PER_DAY per key are evaluated; a
+   * success gives its points back. False: a key's limit is spent, refuse without looking further.
+   */
+  private async reserveAttempt(keys: string[]): Promise<boolean> {
+    const taken = await Promise.allSettled(keys.map((k) => this.failures.consume(k)));
+    for (const r of taken) if (r.status === 'rejected' && !(r.reason instanceof RateLimiterRes)) throw r.reason; // a Redis error is not a refusal
+    return taken.every((r) => r.status === 'fulfilled');
+  }
+
+  /** The details were right and the phone registered: the reserved attempt was no failure. */
+  private async refundAttempt(keys: string[]): Promise<void> {
+    await Promise.all(keys.map((k) => this.failures.reward(k, 1)));
   }
 
   /** Step 1: the ID number becomes a blind-index reference the flow can carry (the number itself is dropped). */
@@ -78,22 +86,23 @@ export class ResetService {
     const keys = this.failureKeys(idRef, phone);
     const log = (outcome: string, citizenId?: number) => audit(db, { actorType: 'citizen', citizenId: citizenId ?? null, idHash: idRef, phone, channel, action: 'login_reset', outcome });
 
-    if (await this.lockedOut(keys)) {
+    // The attempt is counted before the details are looked at: nothing below runs past the limit.
+    if (!(await this.reserveAttempt(keys))) {
       await log('locked');
       return { kind: 'locked' };
     }
     const citizen = await db('citizens').where({ id_hash: idRef }).first('id', 'phone', db.raw('extract(year from birth_date)::int as birth_year'));
     if (!citizen || Number(citizen.birth_year) !== birthYear) {
-      await this.recordFailure(keys);
       await log('mismatch', citizen?.id);
       return { kind: 'mismatch' };
     }
     if (citizen.phone !== phone) {
       // The details are right but the phone is not the registered one: only a Huduma Centre can help.
-      await this.recordFailure(keys);
+      // It stays a failure: from another phone, this answer confirms an ID number and year.
       await log('wrong_phone', citizen.id);
       return { kind: 'wrong_phone' };
     }
+    await this.refundAttempt(keys);
     try {
       await this.resets.consume(`acct:${citizen.id}`);
     } catch (err) {

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { scrubOneTimeCodes } from './outbox';
+import { clearExpiredSealedCodes } from '../services/sealed-codes';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import type { Logger } from '../log';
@@ -363,6 +364,7 @@ export class SmsWorker {
           nextScrub = this.opts.now() + 60_000;
           const n = await scrubOneTimeCodes(this.deps.db, this.opts.scrubAfterMs);
           if (n > 0) this.deps.logger.info('one-time codes wiped from sent messages', { messages: n });
+          await clearExpiredSealedCodes(this.deps.db, new Date(this.opts.now()));
         }
         const r = await this.runOnce();
         if (r.claimed === 0) wait = r.waitMs > 0 ? Math.min(r.waitMs, this.opts.pollMs * 10) : this.opts.pollMs;

@@ -72,7 +72,8 @@ describe('a successful reset', () => {
     await p.reply(MUTUA.id);
     const first = await p.reply(MUTUA.year);
     const again = await p.retry();
-    expect(again).toBe(first);
+    // The same screen, with the code masked: the session keeps no code in clear (issue 10 #9).
+    expect(again).toBe(first.replace(codeOf(first) as string, '******'));
     expect(await t.rt.db('login_codes').where({ citizen_id: cid }).count({ n: '*' }).first()).toEqual({ n: '1' });
     expect(await t.rt.db('sms_outbound').where({ to_phone: MUTUA.phone }).count({ n: '*' }).first()).toEqual({ n: '1' });
   });

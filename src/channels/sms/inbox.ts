@@ -187,7 +187,8 @@ export class SmsInbox {
     const idNumber = digits.slice(13);
     if (checkReference(reference) !== null) return this.t(parsed.lang, { key: 'sms.bad_reference' });
     const own = await applications.lookup(reference, phone);
-    const found = own.kind === 'found' ? own : idNumber ? await applications.verify(reference, idNumber) : null;
+    const found = own.kind === 'found' ? own : idNumber ? await applications.verify(reference, idNumber, phone) : null;
+    if (found?.kind === 'locked') return this.t(parsed.lang, { key: 'status.locked' });
     if (found?.kind === 'found') return statusScreen(found.app).lines.map((m) => this.t(parsed.lang, m)).join('\n');
     return this.t(parsed.lang, idNumber ? { key: 'sms.not_found' } : { key: 'sms.need_id', params: { reference } });
   }
