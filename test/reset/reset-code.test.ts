@@ -111,6 +111,21 @@ describe('limits', () => {
     expect(await p.reply('44444444')).toMatch(/^END Too many attempts/);
   });
 
+  test('the right ID number and year of birth from phones that are not the registered one count as failed attempts', async () => {
+    // Otieno's details (demo.json), tried from four phones that are not his: someone who knows a
+    // victim's ID number and year of birth must not get unlimited tries by changing SIM card.
+    const otieno = { id: '30123456', year: '1985' };
+    const phones = ['+254700000401', '+254700000402', '+254700000403', '+254700000404'];
+    for (const phone of phones) await t.rt.services.preferences.setLanguage(phone, 'en');
+    for (const phone of phones.slice(0, 3)) expect(await reset(phone, otieno.id, otieno.year)).toMatch(/^CON This is not the phone registered on your account/);
+    const fourth = new UssdPhone(t.app, phones[3]!);
+    await fourth.dial();
+    await fourth.reply('2');
+    expect(await fourth.reply(otieno.id)).toBe('END Too many attempts. Try again tomorrow or visit a Huduma Centre with your ID card.');
+    const outcomes = (await t.rt.db('audit_log').where({ id_hash: blind.idNumber(otieno.id) }).orderBy('id')).map((r) => r.outcome);
+    expect(outcomes).toEqual(['wrong_phone', 'wrong_phone', 'wrong_phone', 'locked']);
+  });
+
   test('at most three successful resets per account per day', async () => {
     const amina = { phone: '+254733222333', id: '12345678', year: '1978' };
     await t.rt.services.preferences.setLanguage(amina.phone, 'en');
