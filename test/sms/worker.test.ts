@@ -259,7 +259,7 @@ async function twoAttemptsInFlight(): Promise<{ id: number; stale: Promise<unkno
   const current = sms.newWorker().drain(1);
   await eventually(() => sms.fake.holding === 2);
   expect(await row(id)).toMatchObject({ status: 'sending', attempts: 2 });
-  return { id, stale, current };
+  return { id: id!, stale, current };
 }
 
 test('a stale success arriving while the newer attempt is in flight does not overwrite its messageId', async () => {
