@@ -2,6 +2,8 @@ import { createTestApp, type TestApp } from '../helpers/test-app';
 import { UssdPhone } from '../helpers/phone';
 import { TEST_ID_HASH_KEY } from '../helpers/env';
 import { BlindIndex } from '../../src/services/blind-index';
+import { failInserts } from '../helpers/db-faults';
+import { insertCitizen } from '../helpers/kit';
 
 /**
  * The login-code reset's side effects, seen where they land: the outbox row for the SMS, the hashed
@@ -82,6 +84,29 @@ describe('a successful reset', () => {
     const code = codeOf(screen) as string;
     expect(t.logs()).not.toContain(code);
     expect(t.logs()).not.toContain(MUTUA.id);
+  });
+});
+
+describe('one transaction', () => {
+  test('when the last write of a reset fails (its audit row), no code is left and no SMS is queued', async () => {
+    const citizen = { phone: '+254700000501', id: '45678123' };
+    const cid = await insertCitizen(t, { idNumber: citizen.id, phone: citizen.phone, lang: 'en' }); // born 1990
+    const restore = await failInserts(t.rt.db, 'audit_log', "NEW.action = 'login_reset' AND NEW.outcome = 'issued'");
+    let screen: string;
+    try {
+      screen = await reset(citizen.phone, citizen.id, '1990');
+    } finally {
+      await restore();
+    }
+    expect(codeOf(screen)).toBeUndefined(); // an apology, not a code that was rolled back
+    expect(await t.rt.db('login_codes').where({ citizen_id: cid })).toEqual([]);
+    expect(await t.rt.db('sms_outbound').where({ to_phone: citizen.phone })).toEqual([]);
+    // The same reset once the fault is gone: one code, one SMS carrying it.
+    const code = codeOf(await reset(citizen.phone, citizen.id, '1990'));
+    expect(code).toMatch(/^\d{6}$/);
+    const queued = await t.rt.db('sms_outbound').where({ to_phone: citizen.phone });
+    expect(queued).toHaveLength(1);
+    expect(queued[0].body).toContain(code);
   });
 });
 
