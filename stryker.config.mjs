@@ -18,6 +18,10 @@ const MODULES = {
   'staff-auth': { files: ['src/services/audit-query.ts', 'src/channels/staff/session.ts'], tests: ['test/staff/api.test.ts', 'test/staff/console.test.ts'] },
 };
 
+// Jest runs again and again in Stryker's test process: keep the test template database between runs
+// (test/helpers/global-setup.ts) instead of migrating and seeding a new one for every mutant.
+process.env.SIMU_TEST_KEEP_TEMPLATE = '1';
+
 const chosen = (process.env.MUTATE ?? Object.keys(MODULES).join(',')).split(',').map((m) => m.trim());
 for (const m of chosen) if (!MODULES[m]) throw new Error(`MUTATE: unknown module ${m}; one of ${Object.keys(MODULES).join(', ')}`);
 const modules = chosen.map((m) => MODULES[m]);
