@@ -25,6 +25,8 @@ process.env.SIMU_TEST_KEEP_TEMPLATE = '1';
 const chosen = (process.env.MUTATE ?? Object.keys(MODULES).join(',')).split(',').map((m) => m.trim());
 for (const m of chosen) if (!MODULES[m]) throw new Error(`MUTATE: unknown module ${m}; one of ${Object.keys(MODULES).join(', ')}`);
 const modules = chosen.map((m) => MODULES[m]);
+/** Reports and the incremental cache per choice of modules, so a run of one module keeps another's results. */
+const tag = process.env.MUTATE ? chosen.join('+') : 'all';
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
@@ -48,10 +50,10 @@ export default {
   timeoutFactor: 2,
   // A re-run only tests mutants whose code or covering tests changed (the file is a local cache, gitignored).
   incremental: true,
-  incrementalFile: 'reports/stryker-incremental.json',
+  incrementalFile: `reports/stryker-incremental-${tag}.json`,
   reporters: ['clear-text', 'progress-append-only', 'html', 'json'],
-  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
-  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  htmlReporter: { fileName: `reports/mutation/${tag}.html` },
+  jsonReporter: { fileName: `reports/mutation/${tag}.json` },
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
   ignorePatterns: ['dist', 'coverage', 'reports', '.stryker-tmp'],
