@@ -288,7 +288,9 @@ test('a stale permanent failure arriving while the newer attempt is in flight do
 });
 
 test('two workers at once never send the same row twice', async () => {
-  sms = await startSmsHarness(db, logger);
+  // A send that times out is retried (at least once, by design): on a loaded machine the default
+  // 500 ms could time out a call the fake accepted and count as a double claim. Here only claims matter.
+  sms = await startSmsHarness(db, logger, { timeoutMs: 15_000 });
   const n = 200;
   await db('sms_outbound').insert(Array.from({ length: n }, (_, i) => ({ to_phone: PHONE, body: `msg ${i}`, kind: 'notice' })));
   const a = sms.newWorker({ batchSize: 7, concurrency: 5 });
