@@ -122,8 +122,14 @@ describe('limits', () => {
     await p.dial();
     await p.reply('2');
     expect(await p.reply(id)).toBe('END Too many attempts. Try again tomorrow or visit a Huduma Centre with your ID card.');
-    const outcomes = (await t.rt.db('audit_log').where({ id_hash: blind.idNumber(id) }).orderBy('id')).map((r) => r.outcome);
-    expect(outcomes).toEqual(['mismatch', 'mismatch', 'mismatch', 'locked']);
+    const rows = await t.rt.db('audit_log').where({ id_hash: blind.idNumber(id) }).orderBy('id');
+    const kiprono = await citizenId(id);
+    expect(rows.map((r) => [r.action, r.outcome, r.citizen_id === null ? null : Number(r.citizen_id)])).toEqual([
+      ['login_reset', 'mismatch', kiprono],
+      ['login_reset', 'mismatch', kiprono],
+      ['login_reset', 'mismatch', kiprono],
+      ['login_reset', 'locked', null],
+    ]);
   });
 
   test('three failed attempts from one phone lock the phone, whatever ID numbers it tries', async () => {
@@ -156,6 +162,8 @@ describe('limits', () => {
     await t.rt.services.preferences.setLanguage(amina.phone, 'en');
     for (let i = 0; i < 3; i++) expect(codeOf(await reset(amina.phone, amina.id, amina.year))).toBeDefined();
     expect(await reset(amina.phone, amina.id, amina.year)).toBe('END You have reset your code 3 times today. Try again tomorrow or visit a Huduma Centre.');
+    const last = await t.rt.db('audit_log').where({ id_hash: blind.idNumber(amina.id) }).orderBy('id', 'desc').first();
+    expect(last).toMatchObject({ action: 'login_reset', outcome: 'too_many_resets' });
   });
 });
 
