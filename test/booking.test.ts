@@ -1,5 +1,6 @@
 import { createActor, waitFor } from 'xstate';
 import { createTestApp, type TestApp } from './helpers/test-app';
+import { failInserts } from './helpers/db-faults';
 import { UssdPhone } from './helpers/phone';
 import { bookAppointment, ECITIZEN_SUPPORT_SERVICE } from '../flows/book-appointment';
 import { flowActors } from '../src/engine/actors';
@@ -217,6 +218,35 @@ describe('rules', () => {
     await walk(phone, ...PASSPORT_AT_GPO, '3', '1', '1');
     const [b] = await bookingsOf(phone);
     await expect(t.rt.db('bookings').insert({ ...b, id: undefined, code: newBookingCode(), starts_at: new Date('2026-12-01T06:00:00Z') })).rejects.toThrow(/bookings_one_active_per_service_uq/);
+  });
+
+  test('when the reminder cannot be queued, the booking, its seat and its confirmation SMS all roll back', async () => {
+    t.setNow('2026-11-25T06:00:00Z');
+    const phone = await newPhone();
+    const restore = await failInserts(t.rt.db, 'sms_outbound', "NEW.kind = 'reminder'");
+    let screen: string;
+    try {
+      screen = await walk(phone, ...PASSPORT_AT_GPO, '4', '3', '1'); // Mon 30 Nov 09:00: a reminder is due
+    } finally {
+      await restore();
+    }
+    expect(screen).not.toMatch(/Booked/);
+    expect(await bookingsOf(phone)).toEqual([]);
+    expect(await t.rt.db('sms_outbound').where({ to_phone: phone.phoneNumber })).toEqual([]);
+    expect(await seats('nairobi-gpo', 'passport', '2026-11-30T06:00:00Z')).toBe(0);
+  });
+
+  test('the daily limit holds at commit: four bookings confirmed at once from one phone, three are made', async () => {
+    // The limit is first checked when the booking starts; four bookings started before any was
+    // made all pass that check, so only the check in the booking's transaction can stop the fourth.
+    t.setNow('2026-11-25T06:00:00Z');
+    const phone = (await newPhone()).phoneNumber;
+    const services = ['passport', 'id_card', 'birth_certificate', 'good_conduct'];
+    const results = await Promise.all(
+      services.map((service) => t.rt.services.appointments.book({ phone, lang: 'en', channel: 'ussd' }, { service, centre: 'nairobi-gpo', day: '2026-11-30', time: '10:00' })),
+    );
+    expect(results.map((r) => r.kind).sort()).toEqual(['booked', 'booked', 'booked', 'limit']);
+    expect(await t.rt.db('bookings').where({ phone })).toHaveLength(3);
   });
 
   test('booking codes: 8 digits with a Luhn check digit', () => {

@@ -4,7 +4,7 @@ import { flows } from '../flows';
 import type { FlowInput, FlowOutput, Lang, Msg } from '../flows/types';
 import { screenOf } from '../src/engine/conversation';
 import { renderPages } from '../src/engine/screen';
-import { fits } from '../src/engine/gsm7';
+import { airBits, withinBudget } from './helpers/budget';
 import { catalogues, isMessageKey } from '../src/i18n';
 import demo from '../seeds/data/demo.json';
 import centres from '../seeds/data/huduma_centres.json';
@@ -216,7 +216,7 @@ describe.each(Object.values(flows).map((f) => [f.name, f] as const))('flow %s', 
           screens++;
           pages.forEach((page, i) => {
             const where = `${def.name} ${JSON.stringify(s.value)} ${lang} page ${i + 1}/${pages.length}`;
-            if (!fits(page, limit)) problems.push(`${where} over ${limit}:\n${page}`);
+            if (!withinBudget(page, limit)) problems.push(`${where} over ${limit}:\n${page}`);
             if (!page.split('\n').some((l) => l.trim() !== '' && !FOOTERS.has(l))) problems.push(`${where} has nothing but navigation:\n${page}`);
             if (/\{\w+\}/.test(page)) problems.push(`${where} has an unfilled parameter:\n${page}`);
           });
@@ -226,4 +226,14 @@ describe.each(Object.values(flows).map((f) => [f.name, f] as const))('flow %s', 
     expect(screens).toBeGreaterThan(0);
     expect(problems.slice(0, 10)).toEqual([]);
   });
+});
+
+test('the budget is counted independently of the code under test: 7 bits a GSM-7 character, 14 for ^{}[~]|€, 16 a UCS-2 unit', () => {
+  expect(airBits('Reset login code')).toBe(7 * 16);
+  expect(airBits('Murang€a')).toBe(7 * 9);
+  expect(airBits('Ñyeri è')).toBe(7 * 7);
+  expect(airBits('Murang’a')).toBe(16 * 8); // a curly apostrophe makes the whole text UCS-2
+  expect([withinBudget('a'.repeat(160), 160), withinBudget('a'.repeat(161), 160)]).toEqual([true, false]);
+  expect([withinBudget('ł'.repeat(70), 160), withinBudget('ł'.repeat(71), 160)]).toEqual([true, false]);
+  expect([withinBudget('{'.repeat(80), 160), withinBudget('{'.repeat(81), 160)]).toEqual([true, false]);
 });

@@ -66,6 +66,30 @@ describe('redact()', () => {
   });
 });
 
+describe('redaction keeps what is not secret (killed mutants of src/log.ts, see README "Mutation testing")', () => {
+  const logLine = (message: string, meta: Record<string, unknown>): Record<string, unknown> => {
+    const sink = new PassThrough();
+    const chunks: string[] = [];
+    sink.on('data', (c: Buffer) => chunks.push(c.toString()));
+    createLogger('debug', sink).info(message, meta);
+    return JSON.parse(chunks.join('')) as Record<string, unknown>;
+  };
+
+  test('arrays keep their items (redacted), errors their name and message (redacted), small numbers stay numbers', () => {
+    const line = logLine('x', { phones: ['+254712345678', 'ok'], error: new TypeError('no citizen with ID 30123456'), attempts: 3, idAsNumber: 23456789 });
+    expect(line.phones).toEqual(['+2547****5678', 'ok']);
+    expect(line.error).toEqual({ name: 'TypeError', message: 'no citizen with ID [id]' });
+    expect(line.attempts).toBe(3);
+    expect(line.idAsNumber).toBe('[id]');
+    expect(line).not.toHaveProperty('stack');
+  });
+
+  test('an international number followed by a word is masked; a 9-digit one keeps its first and last four', () => {
+    expect(redact('call +441234567890 now')).toBe('call +4412****7890 now');
+    expect(maskPhone('+123456789')).toBe('+1234****6789');
+  });
+});
+
 describe('whole sessions leave no ID number and no full phone number in the logs', () => {
   let t: TestApp;
   beforeAll(async () => {

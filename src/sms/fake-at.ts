@@ -83,7 +83,7 @@ export class FakeAt {
   readonly deliveries: DeliveryPost[] = [];
   private readonly accepted: FakeSms[] = [];
   private readonly failures: FakeFailure[] = [];
-  private readonly held = new Set<Response>();
+  private readonly held = new Map<Response, { body: Record<string, string | undefined>; apiKey: string }>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private server: Server | null = null;
   private baseUrl = '';
@@ -128,8 +128,21 @@ export class FakeAt {
 
   /** Cuts the connections of held calls now (the caller sees a network error instead of waiting out its timeout). */
   dropHeld(): void {
-    for (const res of this.held) res.socket?.destroy();
+    for (const res of this.held.keys()) res.socket?.destroy();
     this.held.clear();
+  }
+
+  /**
+   * Answers the oldest held call now, as AT would have (or with `failure`): AT's answer arriving
+   * after the worker's lease ran out. False when no call is held.
+   */
+  async answerHeld(failure?: FakeFailure): Promise<boolean> {
+    const first = this.held.entries().next();
+    if (first.done) return false;
+    const [res, { body, apiKey }] = first.value;
+    this.held.delete(res);
+    await this.answer(res, body, apiKey, failure);
+    return true;
   }
 
   /** The messages accepted so far (oldest first). */
@@ -201,33 +214,13 @@ export class FakeAt {
         return void res.status(400).type('text/plain').send('The request contains bad syntax or cannot be fulfilled');
       }
       const failure = this.failures.shift();
-      if (failure?.kind === 'http') {
-        return void res.status(failure.status).type('text/plain').send(failure.body ?? 'Internal Server Error');
-      }
       if (failure?.kind === 'timeout') {
         if (failure.accept) for (const to of body.to.split(',')) this.accept(to.trim(), body, apiKey);
-        this.held.add(res);
+        this.held.set(res, { body, apiKey });
         res.on('close', () => this.held.delete(res));
         return;
       }
-      const recipients = body.to.split(',').map((raw) => {
-        const to = raw.trim();
-        const forced = failure?.kind === 'recipient' ? failure.statusCode : null;
-        const statusCode = forced ?? (E164.test(to) ? 101 : 403);
-        if (statusCode >= 100 && statusCode <= 102) {
-          const sms = this.accept(to, body, apiKey);
-          return { statusCode, number: to, status: sms.status, cost: sms.cost, messageId: sms.messageId, messageParts: sms.parts };
-        }
-        return { statusCode, number: to, status: STATUS_NAMES[statusCode] ?? 'Failed', cost: '0', messageId: 'None' };
-      });
-      const sent = recipients.filter((r) => r.statusCode <= 102).length;
-      const auto = this.opts.autoDeliver;
-      if (auto && auto.beforeAnswer) {
-        for (const r of recipients) if (r.statusCode <= 102) for (const st of auto.statuses ?? ['Success']) await this.deliver(r.messageId, st);
-      }
-      res.status(201).json({
-        SMSMessageData: { Message: `Sent to ${sent}/${recipients.length} Total Cost: KES ${(sent * 0.8).toFixed(4)}`, Recipients: recipients },
-      });
+      await this.answer(res, body, apiKey, failure);
     });
 
     app.get('/_fake/messages', (_req, res) => void res.json({ calls: this.calls, messages: this.accepted, deliveries: this.deliveries }));
@@ -251,6 +244,31 @@ export class FakeAt {
       res.json({ httpStatus });
     });
     return app;
+  }
+
+  /** AT's answer to one send call: success, or the given failure (also for a held call answered late). */
+  private async answer(res: Response, body: Record<string, string | undefined>, apiKey: string, failure?: FakeFailure): Promise<void> {
+    if (failure?.kind === 'http') {
+      return void res.status(failure.status).type('text/plain').send(failure.body ?? 'Internal Server Error');
+    }
+    const recipients = (body.to ?? '').split(',').map((raw) => {
+      const to = raw.trim();
+      const forced = failure?.kind === 'recipient' ? failure.statusCode : null;
+      const statusCode = forced ?? (E164.test(to) ? 101 : 403);
+      if (statusCode >= 100 && statusCode <= 102) {
+        const sms = this.accept(to, body, apiKey);
+        return { statusCode, number: to, status: sms.status, cost: sms.cost, messageId: sms.messageId, messageParts: sms.parts };
+      }
+      return { statusCode, number: to, status: STATUS_NAMES[statusCode] ?? 'Failed', cost: '0', messageId: 'None' };
+    });
+    const sent = recipients.filter((r) => r.statusCode <= 102).length;
+    const auto = this.opts.autoDeliver;
+    if (auto && auto.beforeAnswer) {
+      for (const r of recipients) if (r.statusCode <= 102) for (const st of auto.statuses ?? ['Success']) await this.deliver(r.messageId, st);
+    }
+    res.status(201).json({
+      SMSMessageData: { Message: `Sent to ${sent}/${recipients.length} Total Cost: KES ${(sent * 0.8).toFixed(4)}`, Recipients: recipients },
+    });
   }
 
   private accept(to: string, body: Record<string, string | undefined>, apiKey: string): FakeSms {

@@ -2,7 +2,7 @@ import type { SessionRecord } from '../../src/engine/session-store';
 import { randomBytes } from 'node:crypto';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 import { UssdPhone } from '../helpers/phone';
-import { DEMO, dumpRedis, hop, phoneForms, readRecord, sessionKey } from '../helpers/kit';
+import { DEMO, dumpRedis, hop, insertCitizen, phoneForms, readRecord, sessionKey } from '../helpers/kit';
 import { flows } from '../../flows';
 
 /**
@@ -98,6 +98,25 @@ describe('engine rule 1: the session lives in Redis as a small versioned snapsho
     for (const s of secrets) expect({ secret: s, found: everything.includes(s) }).toEqual({ secret: s, found: false });
     // The phone may appear neither with spaces nor split by a separator.
     expect(everything).not.toMatch(/(?<![\dA-Za-z])(?:\+?254|0)[17]\d{8}(?![\dA-Za-z])/);
+  });
+
+  test('an ended session keeps only its last reply: no flow snapshot (whose context held the reset) stays in Redis', async () => {
+    const phone = new UssdPhone(t.app, '+254700000701');
+    await insertCitizen(t, { idNumber: '45678124', phone: phone.phoneNumber, lang: 'en' }); // born 1990
+    await phone.dial();
+    await phone.reply('2');
+    const before = await t.rt.redis.get(sessionKey(t, phone.sessionId));
+    expect(before).toMatch(/"context"/); // mid-flow, the snapshot is there (so the check below can fail)
+    await phone.reply('45678124');
+    const end = await phone.reply('1990');
+    expect(end).toMatch(/^END .*code is \d{6}/);
+
+    const raw = await t.rt.redis.get(sessionKey(t, phone.sessionId));
+    expect(raw).not.toBeNull(); // kept for AT's retries …
+    expect(raw).not.toMatch(/"context"/); // … without the flow's state
+    const record = await readRecord(t, phone.sessionId);
+    expect((record?.state as { snapshot?: unknown } | undefined)?.snapshot ?? null).toBeNull();
+    expect(await phone.retry()).toBe(end); // a retried request still gets the same answer
   });
 
   describe('a snapshot the engine cannot use restarts the citizen politely, never a crash', () => {

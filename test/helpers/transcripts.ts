@@ -16,6 +16,8 @@ import { readFileSync } from 'node:fs';
  *   END Your code is {{code}}.                       <- {{name}}: a word that varies (a fresh code)
  *
  * Blank lines and lines starting with `#` (one hash) are ignored. Adding a case needs no code.
+ * A step may leave its reply out (navigation the next reply shows the result of), but not the last
+ * step of a case: nothing would check it, and the file is refused.
  */
 export interface Step {
   input: string | null; // null = dial
@@ -61,5 +63,10 @@ export function parseTranscript(file: string): TranscriptCase[] {
     const s: Step = step;
     s.expect = s.expect === '' ? line : `${s.expect}\n${line}`;
   });
+  // A step with no reply under it is checked by the next step's reply; the last step has none.
+  for (const c of cases) {
+    const last = c.steps[c.steps.length - 1];
+    if (last && last.expect === '') throw new Error(`${file}:${last.line}: the last step of "${c.name}" has no expected reply, so nothing checks it`);
+  }
   return cases;
 }

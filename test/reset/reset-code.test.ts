@@ -2,6 +2,8 @@ import { createTestApp, type TestApp } from '../helpers/test-app';
 import { UssdPhone } from '../helpers/phone';
 import { TEST_ID_HASH_KEY } from '../helpers/env';
 import { BlindIndex } from '../../src/services/blind-index';
+import { failInserts } from '../helpers/db-faults';
+import { insertCitizen } from '../helpers/kit';
 
 /**
  * The login-code reset's side effects, seen where they land: the outbox row for the SMS, the hashed
@@ -86,6 +88,29 @@ describe('a successful reset', () => {
   });
 });
 
+describe('one transaction', () => {
+  test('when the last write of a reset fails (its audit row), no code is left and no SMS is queued', async () => {
+    const citizen = { phone: '+254700000501', id: '45678123' };
+    const cid = await insertCitizen(t, { idNumber: citizen.id, phone: citizen.phone, lang: 'en' }); // born 1990
+    const restore = await failInserts(t.rt.db, 'audit_log', "NEW.action = 'login_reset' AND NEW.outcome = 'issued'");
+    let screen: string;
+    try {
+      screen = await reset(citizen.phone, citizen.id, '1990');
+    } finally {
+      await restore();
+    }
+    expect(codeOf(screen)).toBeUndefined(); // an apology, not a code that was rolled back
+    expect(await t.rt.db('login_codes').where({ citizen_id: cid })).toEqual([]);
+    expect(await t.rt.db('sms_outbound').where({ to_phone: citizen.phone })).toEqual([]);
+    // The same reset once the fault is gone: one code, one SMS carrying it.
+    const code = codeOf(await reset(citizen.phone, citizen.id, '1990'));
+    expect(code).toMatch(/^\d{6}$/);
+    const queued = await t.rt.db('sms_outbound').where({ to_phone: citizen.phone });
+    expect(queued).toHaveLength(1);
+    expect(queued[0].body).toContain(code);
+  });
+});
+
 describe('limits', () => {
   test('three failed attempts for one ID number lock it for the day, from any phone, without saying whether it exists', async () => {
     const id = '28765432'; // Kiprono, born 1995
@@ -98,8 +123,14 @@ describe('limits', () => {
     await p.dial();
     await p.reply('2');
     expect(await p.reply(id)).toBe('END Too many attempts. Try again tomorrow or visit a Huduma Centre with your ID card.');
-    const outcomes = (await t.rt.db('audit_log').where({ id_hash: blind.idNumber(id) }).orderBy('id')).map((r) => r.outcome);
-    expect(outcomes).toEqual(['mismatch', 'mismatch', 'mismatch', 'locked']);
+    const rows = await t.rt.db('audit_log').where({ id_hash: blind.idNumber(id) }).orderBy('id');
+    const kiprono = await citizenId(id);
+    expect(rows.map((r) => [r.action, r.outcome, r.citizen_id === null ? null : Number(r.citizen_id)])).toEqual([
+      ['login_reset', 'mismatch', kiprono],
+      ['login_reset', 'mismatch', kiprono],
+      ['login_reset', 'mismatch', kiprono],
+      ['login_reset', 'locked', null],
+    ]);
   });
 
   test('three failed attempts from one phone lock the phone, whatever ID numbers it tries', async () => {
@@ -112,11 +143,28 @@ describe('limits', () => {
     expect(await p.reply('44444444')).toMatch(/^END Too many attempts/);
   });
 
+  test('the right ID number and year of birth from phones that are not the registered one count as failed attempts', async () => {
+    // Otieno's details (demo.json), tried from four phones that are not his: someone who knows a
+    // victim's ID number and year of birth must not get unlimited tries by changing SIM card.
+    const otieno = { id: '30123456', year: '1985' };
+    const phones = ['+254700000401', '+254700000402', '+254700000403', '+254700000404'];
+    for (const phone of phones) await t.rt.services.preferences.setLanguage(phone, 'en');
+    for (const phone of phones.slice(0, 3)) expect(await reset(phone, otieno.id, otieno.year)).toMatch(/^CON This is not the phone registered on your account/);
+    const fourth = new UssdPhone(t.app, phones[3]!);
+    await fourth.dial();
+    await fourth.reply('2');
+    expect(await fourth.reply(otieno.id)).toBe('END Too many attempts. Try again tomorrow or visit a Huduma Centre with your ID card.');
+    const outcomes = (await t.rt.db('audit_log').where({ id_hash: blind.idNumber(otieno.id) }).orderBy('id')).map((r) => r.outcome);
+    expect(outcomes).toEqual(['wrong_phone', 'wrong_phone', 'wrong_phone', 'locked']);
+  });
+
   test('at most three successful resets per account per day', async () => {
     const amina = { phone: '+254733222333', id: '12345678', year: '1978' };
     await t.rt.services.preferences.setLanguage(amina.phone, 'en');
     for (let i = 0; i < 3; i++) expect(codeOf(await reset(amina.phone, amina.id, amina.year))).toBeDefined();
     expect(await reset(amina.phone, amina.id, amina.year)).toBe('END You have reset your code 3 times today. Try again tomorrow or visit a Huduma Centre.');
+    const last = await t.rt.db('audit_log').where({ id_hash: blind.idNumber(amina.id) }).orderBy('id', 'desc').first();
+    expect(last).toMatchObject({ action: 'login_reset', outcome: 'too_many_resets' });
   });
 });
 

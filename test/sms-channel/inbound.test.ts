@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 import { TEST_WEBHOOK_SECRET } from '../helpers/env';
+import { failInserts } from '../helpers/db-faults';
 
 /** The inbound webhook itself: authentication, validation, deduplication by AT's id, flood control. */
 let t: TestApp;
@@ -31,6 +32,30 @@ test('a message AT delivers twice is acknowledged twice and answered once', asyn
   expect((await inbound(msg)).status).toBe(200);
   expect(await t.rt.db('sms_inbound').where({ at_id: 'ATXid_dup_1' })).toHaveLength(1);
   expect(await replies('+254712345678')).toHaveLength(1);
+});
+
+test('a message whose handling failed is handled when AT delivers it again', async () => {
+  const phone = '+254700000611';
+  const msg = { id: 'ATXid_retry_1', from: phone, text: 'HELP' };
+  // The first try fails half-way: the reply cannot be queued (a database fault).
+  const restore = await failInserts(t.rt.db, 'sms_outbound', "NEW.kind = 'reply'");
+  try {
+    const first = await inbound(msg);
+    expect(first.status).toBeGreaterThanOrEqual(500); // not acknowledged: AT will deliver it again
+    expect(first.text).not.toMatch(/\bat \w|test fault/);
+  } finally {
+    await restore();
+  }
+  expect(await replies(phone)).toHaveLength(0);
+  // AT's redelivery (same id) is handled this time, and answered once.
+  expect((await inbound(msg)).status).toBe(200);
+  const answered = await replies(phone);
+  expect(answered).toHaveLength(1);
+  expect(answered[0].body).toMatch(/^Simu e-Citizen by SMS/);
+  expect(await t.rt.db('sms_inbound').where({ at_id: msg.id }).select('outcome')).toEqual([{ outcome: 'help' }]);
+  // … and a third delivery is a duplicate of a handled message.
+  expect((await inbound(msg)).status).toBe(200);
+  expect(await replies(phone)).toHaveLength(1);
 });
 
 test('a flood from one number is stored but not answered past the limit, and another number is unaffected', async () => {

@@ -71,7 +71,7 @@ test('Failed with a reason → failed, and final: a later Success does not reviv
   expect(await row(id)).toMatchObject({ status: 'failed', dlr_status: 'Failed' });
 });
 
-test.each([['Rejected'], ['Expired']])('%s → failed (reason defaults to the status)', async (status) => {
+test.each([['Rejected'], ['Expired'], ['AbsentSubscriber']])('%s → failed (reason defaults to the status)', async (status) => {
   sms = await startSmsHarness(t.rt.db, t.rt.logger, { app: t.app });
   const { id, messageId } = await sent();
   expect((await post({ id: messageId, status, phoneNumber: PHONE })).status).toBe(200);

@@ -244,8 +244,53 @@ test('a worker whose lease ran out cannot record over the attempt that took the 
   expect(logs.join('')).toContain('a newer attempt owns the row');
 });
 
+/**
+ * Attempt 1 is still waiting for AT when its lease ends; attempt 2 takes the row over and is itself
+ * waiting when attempt 1's answer finally arrives. Only `attempts` tells the two apart here (the row
+ * is `sending` for both): the stale answer must not be recorded, and the real one must be.
+ */
+async function twoAttemptsInFlight(): Promise<{ id: number; stale: Promise<unknown>; current: Promise<unknown> }> {
+  sms = await startSmsHarness(db, logger, { timeoutMs: 30_000 });
+  const id = await enqueueSms(db, code(18));
+  sms.fake.failNext(2, { kind: 'timeout' }); // both calls are held until the test answers them
+  const stale = sms.newWorker().drain(1);
+  await eventually(() => sms.fake.holding === 1);
+  await db('sms_outbound').where({ id }).update({ next_attempt_at: new Date(Date.now() - 1000) }); // attempt 1's lease ran out
+  const current = sms.newWorker().drain(1);
+  await eventually(() => sms.fake.holding === 2);
+  expect(await row(id)).toMatchObject({ status: 'sending', attempts: 2 });
+  return { id: id!, stale, current };
+}
+
+test('a stale success arriving while the newer attempt is in flight does not overwrite its messageId', async () => {
+  const { id, stale, current } = await twoAttemptsInFlight();
+  await sms.fake.answerHeld(); // attempt 1: AT accepted it (late)
+  await stale;
+  expect(await row(id)).toMatchObject({ status: 'sending', attempts: 2, at_message_id: null });
+  await sms.fake.answerHeld(); // attempt 2: AT accepted it
+  expect(await current).toMatchObject({ sent: 1 });
+  const [first, second] = sms.fake.messages();
+  expect(second).toBeDefined();
+  expect(await row(id)).toMatchObject({ status: 'sent', attempts: 2, at_message_id: second!.messageId });
+  expect(first!.messageId).not.toBe(second!.messageId);
+  expect(logs.join('')).toContain('a newer attempt owns the row');
+});
+
+test('a stale permanent failure arriving while the newer attempt is in flight does not fail the row', async () => {
+  const { id, stale, current } = await twoAttemptsInFlight();
+  await sms.fake.answerHeld({ kind: 'recipient', statusCode: 406 }); // attempt 1: UserInBlacklist (late)
+  await stale;
+  expect(await row(id)).toMatchObject({ status: 'sending', attempts: 2, failure_reason: null });
+  await sms.fake.answerHeld(); // attempt 2 succeeds: that is what the row must say
+  expect(await current).toMatchObject({ sent: 1 });
+  const [accepted] = sms.fake.messages();
+  expect(await row(id)).toMatchObject({ status: 'sent', attempts: 2, at_message_id: accepted!.messageId, failure_reason: null });
+});
+
 test('two workers at once never send the same row twice', async () => {
-  sms = await startSmsHarness(db, logger);
+  // A send that times out is retried (at least once, by design): on a loaded machine the default
+  // 500 ms could time out a call the fake accepted and count as a double claim. Here only claims matter.
+  sms = await startSmsHarness(db, logger, { timeoutMs: 15_000 });
   const n = 200;
   await db('sms_outbound').insert(Array.from({ length: n }, (_, i) => ({ to_phone: PHONE, body: `msg ${i}`, kind: 'notice' })));
   const a = sms.newWorker({ batchSize: 7, concurrency: 5 });

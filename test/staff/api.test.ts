@@ -49,6 +49,7 @@ describe('authentication', () => {
     expect(me.status).toBe(200);
     expect(me.body.staff).toMatchObject({ username: 'api.agent', role: 'agent', centre: GPO });
     const rows = await t.rt.db('staff_tokens').select('token_hash');
+    expect(rows.length).toBeGreaterThan(0);
     for (const r of rows) expect(r.token_hash).toMatch(/^[0-9a-f]{64}$/);
   });
 
@@ -225,6 +226,8 @@ describe('audit and staff management', () => {
     expect(mine.body.rows.length).toBeGreaterThan(0);
     for (const r of mine.body.rows) expect(r.centreCode).toBe(GPO);
     const theirs = await supervisorCs.get('/audit');
+    expect(theirs.status).toBe(200);
+    expect(theirs.body.rows.length).toBeGreaterThan(0);
     for (const r of theirs.body.rows) expect(r.centreCode).toBe(CITY_SQUARE);
     const all = await admin.get('/audit.csv');
     expect(all.text).toContain(`,${CITY_SQUARE},`);

@@ -10,13 +10,21 @@ import { GPO, MUTUA, PASSWORD, addStaff, consentCode } from './helpers';
  * with the keyboard only, find a citizen, send the consent code, type what the citizen reads out
  * (taken from the SMS outbox), see the citizen, book an appointment at the centre, log out.
  * The app listens on an ephemeral loopback port. CI installs chromium (.ci/run); without it this
- * file is skipped with a message.
+ * file is skipped with a message, except in CI (CI=true), where it fails.
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
-if (!available) {
+const missing = `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`;
+// On a developer's machine a missing browser skips this file; in CI (CI=true) it is a failure,
+// so a CI image without Chromium cannot pass with the console untested.
+const inCi = process.env.CI === 'true';
+if (!available && inCi) {
+  test('Chromium is installed for the staff console browser test (CI=true)', () => {
+    throw new Error(`browser test cannot run in CI: ${missing}`);
+  });
+} else if (!available) {
   // eslint-disable-next-line no-console
-  console.warn(`browser test skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+  console.warn(`browser test skipped: ${missing}`);
 }
 const maybe = available ? describe : describe.skip;
 
