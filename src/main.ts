@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { loadConfig, withDevDefaults } from './config';
 import { ensureDatabase, migrate } from './db';
+import { chooseDatabase } from './db/choose';
 import { seedDemoData } from './db/seed';
 import { createRuntime } from './runtime';
 import { createApp } from './app';
@@ -9,18 +10,25 @@ import { createSmsWorker } from './sms/worker';
 import { atBaseUrl } from './sms/africastalking';
 
 /**
- * `npm start`: the gateway with demo data on a fresh machine that runs only PostgreSQL and Redis.
- * Creates the database if missing, migrates, loads the demo data (idempotent), listens, and prints
- * the callback URL for AT's dashboard. Outside production, missing secrets get loud dev defaults.
+ * `npm start`: the gateway with demo data. The database: DATABASE_URL, else the local PostgreSQL
+ * on 5432, else (outside production) an embedded PostgreSQL in `.simu/pg` (src/db/choose.ts), stopped
+ * with the gateway. Creates the database if missing, migrates, loads the demo data (idempotent),
+ * listens, and prints the callback URL for AT's dashboard. Outside production, missing secrets get
+ * loud dev defaults.
  */
 async function main(): Promise<void> {
   const env = withDevDefaults();
   const production = env.NODE_ENV === 'production';
+  // The database first: everything else (the store, the SMS worker) may live in it.
+  const database = await chooseDatabase(env, { database: 'simu' });
+  env.DATABASE_URL = database.url;
+  process.stdout.write(`Database: ${database.description}\n`);
   // No AT credentials outside production: SMS go to an in-process fake AT and are printed here.
   const fakeAt = await startDevFakeAt(env, production, (line) => process.stdout.write(`${line}\n`));
   const config = loadConfig(env);
   await ensureDatabase(config.DATABASE_URL);
   const rt = await createRuntime(config);
+  rt.logger.info('database', { database: database.description });
   await migrate(rt.db);
   if (!production || env.SEED_DEMO === '1') {
     const seeded = await seedDemoData(rt.db, rt.services.blind);
@@ -38,6 +46,7 @@ async function main(): Promise<void> {
       `  USSD callback (paste into AT's dashboard):  ${base}/ussd?token=${config.WEBHOOK_SECRET}`,
       `  USSD end-of-session notifications:           ${base}/ussd/events?token=${config.WEBHOOK_SECRET}`,
       `  Health: ${base}/healthz   Ready: ${base}/readyz`,
+      `  Database: ${database.description}`,
       `  SMS delivery reports (AT's dashboard):      ${base}/sms/delivery?token=${config.WEBHOOK_SECRET}`,
       fakeAt
         ? `  SMS: fake Africa's Talking at ${fakeAt.url} (no AT_API_KEY); every SMS it "sends" is printed here`
@@ -52,8 +61,8 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     rt.logger.info('shutting down', { signal });
     const smsStopped = Promise.all([smsWorker?.stop(), fakeAt?.close()]);
-    server.close(() => void smsStopped.then(() => rt.close()).then(() => process.exit(0)));
-    setTimeout(() => process.exit(1), 5000).unref();
+    server.close(() => void smsStopped.then(() => rt.close()).then(() => database.stop()).then(() => process.exit(0)));
+    setTimeout(() => process.exit(1), 10_000).unref(); // an embedded PostgreSQL still running is told to stop on exit
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
