@@ -42,7 +42,7 @@ export async function chooseDatabase(
   const how = { initialised: 'initialised now', started: 'started', adopted: 'adopted from a previous run', shared: 'shared with the process that started it' }[pg.how];
   return {
     url: pg.url(opts.database),
-    description: `embedded PostgreSQL 18 in ${path.relative(process.cwd(), pg.dataDir) || pg.dataDir} on 127.0.0.1:${pg.port} (${how}; nothing answered on ${probe} and DATABASE_URL is unset)`,
+    description: `embedded PostgreSQL 18 in ${path.relative(process.cwd(), pg.dataDir) || pg.dataDir} on 127.0.0.1:${pg.port} (${how}; nothing answered on ${probe})`,
     embedded: pg,
     stop: () => pg.stop(),
   };

@@ -1,8 +1,36 @@
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { createDb, ensureDatabase, migrate } from '../../src/db';
+import { chooseDatabase, type ChosenDatabase } from '../../src/db/choose';
 import { seedDemoData } from '../../src/db/seed';
 import { BlindIndex } from '../../src/services/blind-index';
 import { TEST_ID_HASH_KEY, databaseUrl } from './env';
+
+/** The embedded server started here, stopped by global-teardown.ts (same process). */
+export const EMBEDDED_KEY = '__simuTestEmbeddedPostgres';
+
+/**
+ * Where the tests' PostgreSQL is: TEST_PG_URL if set; else the local server when something answers
+ * on 127.0.0.1:5432 (SIMU_PG_PROBE=host:port moves the probe); else an embedded PostgreSQL 18 in
+ * `.simu/test-pg` (kept between runs, fsync off), started here and stopped in global teardown.
+ * TEST_PG_URL is then set for the test files (workers inherit this process's environment).
+ */
+async function testDatabase(): Promise<void> {
+  if (process.env.TEST_PG_URL) return;
+  const chosen: ChosenDatabase = await chooseDatabase(
+    { NODE_ENV: 'test', SIMU_PG_PROBE: process.env.SIMU_PG_PROBE },
+    {
+      database: 'postgres',
+      dataDir: path.resolve(__dirname, '../../.simu/test-pg'),
+      settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '200' },
+    },
+  );
+  process.env.TEST_PG_URL = chosen.url;
+  if (chosen.embedded) {
+    (globalThis as Record<string, unknown>)[EMBEDDED_KEY] = chosen;
+    process.stdout.write(`\nTests use ${chosen.description}\n`);
+  }
+}
 
 /**
  * Once per `npm test`: a template database, migrated and loaded with the demo data. Each test file
@@ -10,6 +38,7 @@ import { TEST_ID_HASH_KEY, databaseUrl } from './env';
  * without seeing each other's writes. The run id also prefixes every Redis key of the run.
  */
 export default async function globalSetup(): Promise<void> {
+  await testDatabase();
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   process.env.SIMU_TEST_RUN = runId;
   const template = `simu_test_${runId}_tpl`;
