@@ -21,7 +21,7 @@
  * 5xx, a timeout, a wrong screen) is an error. No end-of-session notifications are sent.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -40,8 +40,10 @@ import { luhnValid } from '../src/domain/reference';
 import { catalogues } from '../src/i18n';
 import { BlindIndex } from '../src/services/blind-index';
 
-const SECRET = 'bench-webhook-secret-0123456789';
-const ID_HASH_KEY = 'bench-id-hash-key-0123456789';
+// The gateway runs in production mode, which refuses short or dev secrets: keys of production's shape.
+// (derived from fixed words, so every child process of the bench computes the same ones).
+const SECRET = createHash('sha256').update('simu bench webhook secret').digest('hex');
+const ID_HASH_KEY = createHash('sha256').update('simu bench id hash key').digest('hex');
 const HOP_TIMEOUT_MS = 15000;
 
 // ───────────────────────────── child processes ─────────────────────────────
@@ -95,6 +97,7 @@ async function runFloor(): Promise<void> {
   const { createRuntime } = await import('../src/runtime');
   const { SessionStore } = await import('../src/engine/session-store');
   const { ussdCallbackChecks } = await import('../src/channels/ussd/router');
+  const { atCallbackChecks } = await import('../src/http/at-callback');
   const config = loadConfig(process.env);
   const rt = await createRuntime(config);
   const store = new SessionStore(rt.redis, `${config.REDIS_PREFIX}floor:`, config.SESSION_TTL_S, config.RESUME_TTL_S);
@@ -103,7 +106,7 @@ async function runFloor(): Promise<void> {
   app.set('etag', false);
   // A record of the size the gateway saves mid-session (its median is about 0.75 KB).
   const snapshot = { status: 'active', value: { byNumber: 'askReference' }, historyValue: {}, context: { tries: 0, reference: null, padding: 'x'.repeat(420) }, children: {} };
-  app.post('/ussd', ...ussdCallbackChecks(SECRET), async (req, res) => {
+  app.post('/ussd', ...ussdCallbackChecks(atCallbackChecks({ secrets: [SECRET] })), async (req, res) => {
     const { sessionId, phoneNumber: phone, text } = req.body as { sessionId: string; phoneNumber: string; text: string };
     const phoneHash = rt.services.blind.phone(phone);
     const held = await store.acquire(sessionId, phoneHash, Date.now() + 2000);

@@ -116,6 +116,7 @@ export const resetCode = setup({
     },
     issued: {
       type: 'final',
+      tags: 'one-time-code',
       meta: { screen: (ctx: Ctx): Screen => ({ lines: [msg(ctx.smsSent === false ? 'reset.issued_here' : 'reset.issued', { code: ctx.code ?? '', until: ctx.validUntil ?? '' })] }) },
     },
     // Only a Huduma Centre can change the registered phone: offer the e-Citizen help appointment.

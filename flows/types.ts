@@ -66,6 +66,8 @@ export type FlowEvent =
 /**
  * `prompt`: the state shows a screen and waits for input. `personal`: it shows personal data, so a
  * resumed session asks again who is there (REVERIFY). `complete`: the citizen already has what they
- * came for; a session dropped here is not offered "Continue" on the next dial.
+ * came for; a session dropped here is not offered "Continue" on the next dial. `one-time-code`: the
+ * screen shows a one-time code (a new login code); sent as an SMS reply, its text is wiped from the
+ * outbox once sent, like any code's SMS.
  */
-export type FlowTag = 'prompt' | 'personal' | 'complete';
+export type FlowTag = 'prompt' | 'personal' | 'complete' | 'one-time-code';

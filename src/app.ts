@@ -6,6 +6,7 @@ import { smsInboundRouter } from './channels/sms/inbound';
 import { statusApiRouter } from './channels/api/status-updates';
 import { staffRouter } from './channels/staff';
 import { errorHandler } from './http/errors';
+import { atCallbackChecks, webhookSecrets } from './http/at-callback';
 
 /** The HTTP surface. Built from a runtime, not started: supertest calls it directly. */
 export function createApp(rt: Runtime): Express {
@@ -13,10 +14,13 @@ export function createApp(rt: Runtime): Express {
   app.disable('x-powered-by');
   // AT never revalidates a USSD reply: hashing every body for an ETag is pure cost on the hot path.
   app.set('etag', false);
-  app.set('trust proxy', true);
+  // req.ip (audit log, limits, AT_CALLBACK_ALLOW) believes X-Forwarded-For only from the configured proxy hops.
+  app.set('trust proxy', rt.config.TRUST_PROXY);
+  // Source allow-list and token, shared by every AT callback route (one refusal log for all).
+  const atChecks = atCallbackChecks({ secrets: webhookSecrets(rt.config), allow: rt.config.AT_CALLBACK_ALLOW, logger: rt.logger });
 
   // First: nearly every request is a USSD hop.
-  mountUssd(app, { engine: rt.engine, db: rt.db, logger: rt.logger, webhookSecret: rt.config.WEBHOOK_SECRET });
+  mountUssd(app, { engine: rt.engine, db: rt.db, logger: rt.logger, atChecks });
   app.get('/healthz', (_req, res) => void res.type('text/plain').send('ok'));
   app.get('/readyz', async (_req, res) => {
     const check = async (fn: () => Promise<unknown>) => {
@@ -31,8 +35,8 @@ export function createApp(rt: Runtime): Express {
     res.status(postgres === 'ok' && redis === 'ok' ? 200 : 503).json({ postgres, redis });
   });
 
-  app.use('/sms/delivery', smsDeliveryRouter({ db: rt.db, logger: rt.logger, webhookSecret: rt.config.WEBHOOK_SECRET }));
-  app.use('/sms/inbound', smsInboundRouter({ inbox: rt.inbox, logger: rt.logger, webhookSecret: rt.config.WEBHOOK_SECRET }));
+  app.use('/sms/delivery', smsDeliveryRouter({ db: rt.db, logger: rt.logger, atChecks }));
+  app.use('/sms/inbound', smsInboundRouter({ inbox: rt.inbox, logger: rt.logger, atChecks }));
   app.use('/api', statusApiRouter({ services: rt.services, logger: rt.logger }));
   app.use('/staff', staffRouter(rt));
   app.use((_req, res) => void res.status(404).type('text/plain').send('not found'));

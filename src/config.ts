@@ -1,4 +1,31 @@
 import { z } from 'zod';
+import { parseCidrList, parseTrustProxy } from './http/addresses';
+
+/** The command the errors suggest for a new secret (32 random bytes as 64 hex characters). */
+export const GENERATE_SECRET = 'openssl rand -hex 32';
+
+/** A missing secret (in production; outside it withDevDefaults fills them in). */
+const required = (issue: { input?: unknown }) => (issue.input === undefined ? `is required (no dev default in production; generate one: ${GENERATE_SECRET})` : 'must be text');
+
+/** Empty means unset: `WEBHOOK_SECRET_PREVIOUS=` once a rotation is over. */
+const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
+
+/** Runs a parser that throws a one-line message; the message becomes the variable's config error. */
+function orIssue<T>(ctx: z.RefinementCtx, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+    return z.NEVER;
+  }
+}
+
+/** True for at least 32 bytes written as hex (64+ characters) or as canonical base64 (44+ characters). */
+export function isKeyOf32Bytes(key: string): boolean {
+  if (/^[0-9a-fA-F]+$/.test(key)) return key.length >= 64;
+  const bytes = Buffer.from(key, 'base64');
+  return bytes.length >= 32 && bytes.toString('base64') === key;
+}
 
 /**
  * Every setting Simu reads, validated once at start. A bad value stops the process with a
@@ -12,8 +39,14 @@ const schema = z.object({
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   /** Prefix for every Redis key, so several gateways (or test runs) can share one Redis. */
   REDIS_PREFIX: z.string().default('simu:'),
-  WEBHOOK_SECRET: z.string().min(16, 'WEBHOOK_SECRET must be at least 16 characters'),
-  ID_HASH_KEY: z.string().min(16, 'ID_HASH_KEY must be at least 16 characters'),
+  WEBHOOK_SECRET: z.string({ error: required }).min(16, 'must be at least 16 characters'),
+  /** The secret being retired during a rotation: accepted beside WEBHOOK_SECRET until it is unset (README, Security). */
+  WEBHOOK_SECRET_PREVIOUS: z.preprocess(unsetIfEmpty, z.string().min(16, 'must be at least 16 characters').optional()),
+  ID_HASH_KEY: z.string({ error: required }).min(16, 'must be at least 16 characters'),
+  /** Where AT's callbacks may come from (comma-separated CIDRs, IPv4/IPv6); unset: anywhere (the token alone). */
+  AT_CALLBACK_ALLOW: z.preprocess(unsetIfEmpty, z.string().optional()).transform((v, ctx) => (v === undefined ? null : orIssue(ctx, () => parseCidrList(v)))),
+  /** Proxy hops in front of the gateway whose X-Forwarded-For is believed (count or addresses); unset: none. */
+  TRUST_PROXY: z.string().optional().transform((v, ctx) => orIssue(ctx, () => parseTrustProxy(v))),
   USSD_SCREEN_LIMIT: z.coerce.number().int().min(60).max(182).default(160),
   USSD_HOP_DEADLINE_MS: z.coerce.number().int().min(100).max(10000).default(2000),
   SESSION_TTL_S: z.coerce.number().int().min(30).max(3600).default(180),
@@ -36,13 +69,41 @@ const schema = z.object({
   SMS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
   /** Retry n waits about SMS_RETRY_BASE_MS·2^(n-1) (with jitter), at most 15 minutes. */
   SMS_RETRY_BASE_MS: z.coerce.number().int().min(0).max(600000).default(5000),
+  /** Failed staff logins from one client address per 15 minutes (besides the per-account lock). */
+  STAFF_LOGIN_PER_IP: z.coerce.number().int().min(1).max(100000).default(30),
+  /** Failed staff logins across the deployment per minute (password spraying over many accounts). */
+  STAFF_LOGIN_GLOBAL_PER_MIN: z.coerce.number().int().min(1).max(100000).default(120),
+  /** Console requests per minute from one client address with no signed-in staff member. */
+  STAFF_CONSOLE_ANON_PER_IP_PER_MIN: z.coerce.number().int().min(1).max(100000).default(300),
+  /** Consent-code SMS to one citizen per hour, across visits, staff and centres. */
+  CONSENT_SMS_PER_CITIZEN_PER_HOUR: z.coerce.number().int().min(1).max(1000).default(5),
 });
+
+/**
+ * Production refuses secrets anyone can read in this repository and keys too short to be random:
+ * the dev defaults (and the fake AT's key), a webhook secret under 32 characters, an ID_HASH_KEY
+ * that is not at least 32 bytes written as hex or base64, one secret used for two things.
+ */
+const productionSecrets = (c: z.output<typeof schema>, ctx: z.RefinementCtx) => {
+  if (c.NODE_ENV !== 'production') return;
+  const refuse = (variable: string, message: string) => ctx.addIssue({ code: 'custom', path: [variable], message });
+  const published: Record<string, string | undefined> = { WEBHOOK_SECRET: c.WEBHOOK_SECRET, WEBHOOK_SECRET_PREVIOUS: c.WEBHOOK_SECRET_PREVIOUS, ID_HASH_KEY: c.ID_HASH_KEY, AT_API_KEY: c.AT_API_KEY };
+  for (const [variable, value] of Object.entries(published)) {
+    if (value !== undefined && PUBLISHED_SECRETS.has(value)) refuse(variable, `is a published dev default, refused in production; set your own (${GENERATE_SECRET})`);
+  }
+  for (const variable of ['WEBHOOK_SECRET', 'WEBHOOK_SECRET_PREVIOUS'] as const) {
+    const value = c[variable];
+    if (value !== undefined && value.length < 32) refuse(variable, `must be at least 32 characters in production (${GENERATE_SECRET})`);
+  }
+  if (!isKeyOf32Bytes(c.ID_HASH_KEY)) refuse('ID_HASH_KEY', `must be at least 32 random bytes in production, as 64 hex or 44 base64 characters (${GENERATE_SECRET})`);
+  if (c.ID_HASH_KEY === c.WEBHOOK_SECRET || c.ID_HASH_KEY === c.WEBHOOK_SECRET_PREVIOUS) refuse('ID_HASH_KEY', 'must differ from the webhook secret (that one travels in URLs)');
+};
 
 export type Config = z.infer<typeof schema>;
 
 /** Reads the environment (or any record, for tests) into a validated Config; throws one readable error. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = schema.safeParse(env);
+  const parsed = schema.superRefine(productionSecrets).safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
@@ -51,7 +112,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 }
 
 /** The secrets every process gets outside production when none are set: loud names, never for real use. */
-export const DEV_SECRETS = { WEBHOOK_SECRET: 'dev-webhook-secret-not-for-production', ID_HASH_KEY: 'dev-id-hash-key-not-for-production' } as const;
+export const DEV_SECRETS = {
+  WEBHOOK_SECRET: 'dev-webhook-secret-not-for-production',
+  ID_HASH_KEY: 'dev-id-hash-key-not-for-production',
+  /** The fake AT server's key (src/sms/fake-at.ts), filled in by `npm start` without AT credentials. */
+  AT_API_KEY: 'fake-at-key',
+} as const;
+
+/** Every secret value written in this repository's code: refused in production whatever variable holds it. */
+const PUBLISHED_SECRETS: ReadonlySet<string> = new Set(Object.values(DEV_SECRETS));
 
 /**
  * The environment with the dev secrets filled in where missing, outside production (`npm start`,

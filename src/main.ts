@@ -1,13 +1,16 @@
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { loadConfig, withDevDefaults } from './config';
 import { ensureDatabase, migrate } from './db';
 import { chooseDatabase } from './db/choose';
+import { auditRoleProblems } from './db/role-check';
 import { seedDemoData } from './db/seed';
 import { createRuntime } from './runtime';
 import { createApp } from './app';
 import { startDevFakeAt } from './sms/dev';
 import { createSmsWorker } from './sms/worker';
 import { atBaseUrl } from './sms/africastalking';
+import { startBanner } from './banner';
 
 /**
  * `npm start`: the gateway with demo data. The database: DATABASE_URL, else the local PostgreSQL
@@ -30,6 +33,13 @@ async function main(): Promise<void> {
   const rt = await createRuntime(config);
   rt.logger.info('database', { database: database.description });
   await migrate(rt.db);
+  if (production) {
+    // Loud, not fatal: an operator may migrate as the owner first; README "Database roles" has the split.
+    for (const problem of await auditRoleProblems(rt.db)) {
+      rt.logger.error('audit log not protected', { problem });
+      process.stderr.write(`WARNING: ${problem}. Run the gateway as a role that does not own the tables (README "Database roles").\n`);
+    }
+  }
   if (!production || env.SEED_DEMO === '1') {
     const seeded = await seedDemoData(rt.db, rt.services.blind);
     rt.logger.info('demo data loaded', seeded);
@@ -39,23 +49,8 @@ async function main(): Promise<void> {
   const smsWorker = config.SMS_WORKER === 'on' ? createSmsWorker({ config, db: rt.db, redis: rt.redis, logger: rt.logger, isOptedOut: (phone) => rt.services.optOuts.isOptedOut(phone) }) : null;
   smsWorker?.start();
   const server: Server = app.listen(config.PORT, () => {
-    const base = `http://127.0.0.1:${config.PORT}`;
-    const lines = [
-      '',
-      `Simu is listening on ${base}`,
-      `  USSD callback (paste into AT's dashboard):  ${base}/ussd?token=${config.WEBHOOK_SECRET}`,
-      `  USSD end-of-session notifications:           ${base}/ussd/events?token=${config.WEBHOOK_SECRET}`,
-      `  Health: ${base}/healthz   Ready: ${base}/readyz`,
-      `  Database: ${database.description}`,
-      `  SMS delivery reports (AT's dashboard):      ${base}/sms/delivery?token=${config.WEBHOOK_SECRET}`,
-      fakeAt
-        ? `  SMS: fake Africa's Talking at ${fakeAt.url} (no AT_API_KEY); every SMS it "sends" is printed here`
-        : `  SMS: Africa's Talking at ${atBaseUrl(config)}${smsWorker ? '' : ' (worker off here: run npm run worker)'}`,
-      `  Dial it from a terminal phone:  npm run simulate -- --phone +254712345678`,
-      production ? '' : '  (dev secrets in use: set WEBHOOK_SECRET and ID_HASH_KEY for anything real)',
-      '',
-    ];
-    process.stdout.write(lines.join('\n') + '\n');
+    const sms = fakeAt ? { fakeAtUrl: fakeAt.url } : { atUrl: atBaseUrl(config), workerOn: smsWorker !== null };
+    process.stdout.write(`${startBanner({ production, port: (server.address() as AddressInfo).port, webhookSecret: config.WEBHOOK_SECRET, sms })}\n`);
   });
 
   const shutdown = (signal: string) => {

@@ -239,6 +239,11 @@ export class Conversation {
     return screenOf(this.snapshot());
   }
 
+  /** Whether the screen shows a one-time code (a state tagged `one-time-code`). Ask before `saved()`. */
+  showsOneTimeCode(): boolean {
+    return !this.resumeOffer && this.actor !== null && this.snapshot().hasTag('one-time-code');
+  }
+
   private isFinal(): boolean {
     return !this.resumeOffer && this.snapshot().status === 'done';
   }

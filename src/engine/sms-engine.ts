@@ -26,6 +26,8 @@ type SmsRecord = ConversationState & { v: 1 };
 export interface SmsTurn {
   text: string;
   ended: boolean;
+  /** The reply shows a one-time code (the RESET conversation's last answer): the outbox wipes it once sent. */
+  carriesCode?: boolean;
 }
 
 /**
@@ -94,10 +96,11 @@ export class SmsEngine implements ConversationHost {
       const convo = new Conversation(this, hop, { lang, sure: true }, deadline);
       if (!(await step(convo, saved))) return null;
       const { text, end } = convo.renderText();
+      const carriesCode = convo.showsOneTimeCode();
       const record: SmsRecord = { v: 1, ...convo.saved() }; // also stops the actor
       if (end) await this.deps.redis.del(key);
       else await this.deps.redis.set(key, JSON.stringify(record), 'EX', this.deps.ttlS);
-      return { text, ended: end };
+      return { text, ended: end, carriesCode };
     } finally {
       await release().catch(() => undefined);
     }

@@ -1,17 +1,6 @@
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import type { z } from 'zod';
-import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../log';
-
-/** Webhooks carry the shared secret as `?token=` (AT signs nothing; see shared africastalking notes §4). */
-export function requireToken(secret: string): RequestHandler {
-  const expected = Buffer.from(secret);
-  return (req, res, next) => {
-    const given = Buffer.from(typeof req.query.token === 'string' ? req.query.token : '');
-    if (given.length === expected.length && timingSafeEqual(given, expected)) return next();
-    res.status(401).type('text/plain').send('unauthorized');
-  };
-}
 
 /** Only AT's form encoding is accepted: a JSON body is a misconfigured caller, told so in one line. */
 export const requireForm: RequestHandler = (req, res, next) => {

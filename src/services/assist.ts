@@ -12,7 +12,7 @@ import type { BlindIndex } from './blind-index';
 import type { Sealer } from './sealer';
 import type { ResetService } from './reset';
 import type { AppointmentService } from './appointments';
-import type { Actor } from './staff';
+import { tokenDetail, type Actor } from './staff';
 import type { Appointment } from '../../flows/booking-common';
 
 /** A consent code works this long after it is sent. */
@@ -24,6 +24,8 @@ export const MAX_CODE_ATTEMPTS = 3;
 /** Codes per consent, and the wait between two sends: no SMS bombing of a citizen from the counter. */
 export const MAX_CODE_SENDS = 3;
 export const RESEND_AFTER_S = 60;
+/** Default of CONSENT_SMS_PER_CITIZEN_PER_HOUR: codes to one citizen across all visits and staff. */
+export const CONSENT_SMS_PER_CITIZEN_PER_HOUR = 5;
 /** Citizen look-ups per staff member per hour (peer survey, "ten things" 5: limits per staff member). */
 export const LOOKUPS_PER_HOUR = 60;
 
@@ -88,7 +90,7 @@ export interface PhoneChangeView {
 export type Denied = { kind: 'forbidden' } | { kind: 'not_found' };
 
 export type LookupResult = { kind: 'found'; visit: VisitInfo } | { kind: 'not_found' } | { kind: 'rate_limited' } | { kind: 'bad_id' };
-export type SendResult = { kind: 'sent'; visit: VisitInfo } | { kind: 'already_open' } | { kind: 'too_soon'; resendAt: Date } | { kind: 'too_many_sends' } | { kind: 'closed' } | Denied;
+export type SendResult = { kind: 'sent'; visit: VisitInfo } | { kind: 'already_open' } | { kind: 'too_soon'; resendAt: Date } | { kind: 'too_many_sends' } | { kind: 'citizen_limit' } | { kind: 'closed' } | Denied;
 export type VerifyResult = { kind: 'ok'; visit: VisitInfo } | { kind: 'wrong_code'; attemptsLeft: number } | { kind: 'expired' } | { kind: 'too_many_attempts' } | { kind: 'no_code' } | { kind: 'closed' } | Denied;
 export type ViewResult = { kind: 'ok'; citizen: CitizenView; visit: VisitInfo } | { kind: 'consent_required'; visit: VisitInfo } | Denied;
 export type StaffResetOutcome = { kind: 'issued'; validUntil: string } | { kind: 'too_many_resets' } | { kind: 'consent_required' } | Denied;
@@ -145,17 +147,27 @@ const ageOut = (at: Date | null, now: Date): boolean => at === null || at <= now
  */
 export class AssistService {
   private readonly lookups: RateLimiterRedis;
+  /** Consent-code SMS per citizen per hour, whoever asks and from whichever visit (issue 10, finding 13). */
+  private readonly consentSms: RateLimiterRedis;
   private readonly now: () => Date;
 
-  constructor(private readonly deps: { db: Db; redis: Redis; redisPrefix: string; blind: BlindIndex; sealer: Sealer; reset: ResetService; appointments: AppointmentService; startSmsFlow?: SmsFlowStarter; now?: () => Date }) {
+  constructor(private readonly deps: {
+    db: Db; redis: Redis; redisPrefix: string; blind: BlindIndex; sealer: Sealer; reset: ResetService; appointments: AppointmentService;
+    startSmsFlow?: SmsFlowStarter; now?: () => Date; consentSmsPerCitizenPerHour?: number;
+  }) {
     this.now = deps.now ?? (() => new Date());
     this.lookups = new RateLimiterRedis({ storeClient: deps.redis, keyPrefix: `${deps.redisPrefix}rl:staff-lookup`, points: LOOKUPS_PER_HOUR, duration: 3600 });
+    this.consentSms = new RateLimiterRedis({
+      storeClient: deps.redis, keyPrefix: `${deps.redisPrefix}rl:consent-sms`, points: deps.consentSmsPerCitizenPerHour ?? CONSENT_SMS_PER_CITIZEN_PER_HOUR, duration: 3600,
+    });
   }
 
   private log(db: Knex | Knex.Transaction, actor: Actor, action: string, outcome: string, extra: { citizenId?: number | null; idHash?: string | null; phone?: string; detail?: Record<string, unknown> } = {}) {
     return audit(db, {
       actorType: 'staff', staffId: actor.staffId, centreCode: actor.centreCode, channel: actor.channel, action, outcome,
-      citizenId: extra.citizenId ?? null, idHash: extra.idHash ?? null, ...(extra.phone ? { phone: extra.phone } : {}), ...(extra.detail ? { detail: extra.detail } : {}),
+      citizenId: extra.citizenId ?? null, idHash: extra.idHash ?? null, ...(extra.phone ? { phone: extra.phone } : {}),
+      // Through the API, the token used (and who issued it) goes with every row.
+      ...(extra.detail || actor.token ? { detail: { ...extra.detail, ...tokenDetail(actor) } } : {}),
     });
   }
 
@@ -261,6 +273,14 @@ export class AssistService {
       if (sends >= MAX_CODE_SENDS) {
         await log('too_many_sends');
         return { kind: 'too_many_sends' as const };
+      }
+      // Counted per citizen (the Postgres id; no phone or ID number in Redis), across visits and staff.
+      try {
+        await this.consentSms.consume(`citizen:${visit.citizenId}`);
+      } catch (err) {
+        if (!(err instanceof RateLimiterRes)) throw err;
+        await log('citizen_limit');
+        return { kind: 'citizen_limit' as const };
       }
       const code = sixDigits();
       const codeExpires = new Date(now.getTime() + CODE_VALID_MIN * 60_000);
@@ -655,7 +675,11 @@ export class AssistService {
       const idHash = String(row.id_hash);
       const log = (outcome: string, phone?: string) => this.log(trx, actor, action, outcome, { citizenId, idHash, ...(phone ? { phone } : {}), detail: { phoneChangeId: id } });
       if (row.status !== 'pending') return { kind: 'not_pending' as const };
-      if (Number(row.requested_by) === actor.staffId) {
+      // Two different people: not the requester, nor with a token the requester issued, nor from an
+      // account the requester created (an admin's puppet supervisor). Issue 10, finding 4.
+      const requester = Number(row.requested_by);
+      const approverCreatedBy = (await trx('staff').where({ id: actor.staffId }).first('created_by'))?.created_by;
+      if (requester === actor.staffId || actor.token?.issuedBy === requester || Number(approverCreatedBy) === requester) {
         await log('own_request');
         return { kind: 'own_request' as const };
       }

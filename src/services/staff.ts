@@ -33,16 +33,33 @@ export interface Actor {
   role: Role;
   centreCode: string;
   channel: 'staff' | 'api';
+  /** When acting with an API token: which one, and who issued it (null: the command line). */
+  token?: { id: number; issuedBy: number | null };
 }
 
-export const actorOf = (s: StaffMember, channel: 'staff' | 'api'): Actor => ({ staffId: s.id, username: s.username, role: s.role, centreCode: s.centreCode, channel });
+export const actorOf = (s: StaffMember, channel: 'staff' | 'api', token?: Actor['token']): Actor => ({
+  staffId: s.id, username: s.username, role: s.role, centreCode: s.centreCode, channel, ...(token ? { token } : {}),
+});
+
+/** The audit detail naming the token an action was done with (issue 10, finding 4): `{}` in the console. */
+export const tokenDetail = (actor: Actor | null | undefined): Record<string, unknown> => (actor?.token ? { token: actor.token } : {});
 
 export type LoginResult =
   | { kind: 'ok'; staff: StaffMember }
-  /** Wrong username or password: one answer for both. */
+  /** Wrong username or password, or a deactivated account: one answer for all. */
   | { kind: 'bad' }
   | { kind: 'locked' }
-  | { kind: 'inactive' };
+  /** Too many attempts from this address, or across the deployment: nothing was checked. */
+  | { kind: 'throttled' };
+
+/** Budgets of login attempts besides the per-account lock (config STAFF_LOGIN_PER_IP, STAFF_LOGIN_GLOBAL_PER_MIN). */
+export interface LoginLimits {
+  /** Failed attempts per client address per LOCK_MINUTES. */
+  perIp: number;
+  /** Failed attempts across the deployment per minute. */
+  globalPerMin: number;
+}
+export const DEFAULT_LOGIN_LIMITS: LoginLimits = { perIp: 30, globalPerMin: 120 };
 
 export type CreateResult =
   | { kind: 'created'; staff: StaffMember }
@@ -55,6 +72,8 @@ export interface NewStaff {
   centreCode: string;
   password: string;
 }
+
+export type IssueResult = { kind: 'issued'; id: number; token: string; expiresAt: Date } | { kind: 'not_found' } | { kind: 'not_own' };
 
 export interface TokenInfo {
   id: number;
@@ -70,21 +89,23 @@ export const tokenHash = (token: string): string => createHash('sha256').update(
 
 /**
  * Staff accounts: creation, password login with lockout, and API tokens. Passwords are argon2id
- * hashes; a token is kept as its SHA-256. Unknown usernames are rate-limited in Redis exactly like
- * known ones are locked in Postgres, so the login answers do not tell which usernames exist.
+ * hashes; a token is kept as its SHA-256. Password attempts are counted in Redis per username
+ * (keyed hash), the same way for known and unknown names, so the answers do not tell which exist.
  */
 export class StaffService {
-  private readonly unknownUsers: RateLimiterRedis;
+  private readonly attempts: RateLimiterRedis;
+  private readonly perIp: RateLimiterRedis;
+  private readonly global: RateLimiterRedis;
   private readonly now: () => Date;
 
-  constructor(private readonly deps: { db: Db; redis: Redis; redisPrefix: string; blind: BlindIndex; now?: () => Date }) {
+  constructor(private readonly deps: { db: Db; redis: Redis; redisPrefix: string; blind: BlindIndex; now?: () => Date; limits?: LoginLimits }) {
     this.now = deps.now ?? (() => new Date());
-    this.unknownUsers = new RateLimiterRedis({
-      storeClient: deps.redis,
-      keyPrefix: `${deps.redisPrefix}rl:staff-login-unknown`,
-      points: MAX_FAILED_LOGINS,
-      duration: LOCK_MINUTES * 60,
-    });
+    const limits = deps.limits ?? DEFAULT_LOGIN_LIMITS;
+    const limiter = (name: string, points: number, duration: number) =>
+      new RateLimiterRedis({ storeClient: deps.redis, keyPrefix: `${deps.redisPrefix}rl:${name}`, points, duration });
+    this.attempts = limiter('staff-login-account', MAX_FAILED_LOGINS, LOCK_MINUTES * 60);
+    this.perIp = limiter('staff-login-ip', limits.perIp, LOCK_MINUTES * 60);
+    this.global = limiter('staff-login-all', limits.globalPerMin, 60);
   }
 
   private query() {
@@ -157,54 +178,96 @@ export class StaffService {
     return { kind: 'created', staff: (await this.byId(id)) as StaffMember };
   }
 
+  /** The attempt counter of a username, the same for known and unknown names (no enumeration). */
+  private accountKey(username: string): string {
+    return this.deps.blind.text(`staff-user:${username.trim().toLowerCase().slice(0, 64)}`);
+  }
+
   /**
-   * Password login. Five wrong passwords in a row lock the account for 15 minutes (counted in one
-   * UPDATE, so parallel guesses cannot slip past the limit); a lock is not extended by more tries.
+   * Reserves one password check on an account before any verification (one atomic INCR in Redis),
+   * so a burst of parallel guesses gets MAX_FAILED_LOGINS checks, not one per request. Returns the
+   * attempt number, or null when the account is locked (nothing is verified then).
+   */
+  private async reserveAttempt(key: string): Promise<number | null> {
+    try {
+      return (await this.attempts.consume(key)).consumedPoints;
+    } catch (err) {
+      if (err instanceof RateLimiterRes) return null;
+      throw err;
+    }
+  }
+
+  /** After a right password: still locked if more attempts were reserved than allowed meanwhile (a burst). */
+  private async lockedSince(key: string): Promise<boolean> {
+    const r = await this.attempts.get(key);
+    return !!r && r.consumedPoints > MAX_FAILED_LOGINS;
+  }
+
+  /** A wrong password (or a deactivated account): the attempt stays counted; the last allowed one locks. */
+  private async recordFailure(key: string, attempt: number, staffId: number | null): Promise<boolean> {
+    const lockedNow = attempt >= MAX_FAILED_LOGINS;
+    if (lockedNow) await this.attempts.block(key, LOCK_MINUTES * 60);
+    // Mirrored in Postgres for the admin page ("locked until", the unlock button); Redis decides.
+    // An unknown username runs the same UPDATE on no row: the same round trips either way.
+    const now = this.now();
+    await this.deps.db('staff').where({ id: staffId ?? 0 }).update({
+      failed_logins: lockedNow ? 0 : attempt, updated_at: now,
+      ...(lockedNow ? { locked_until: new Date(now.getTime() + LOCK_MINUTES * 60_000) } : {}),
+    });
+    return lockedNow;
+  }
+
+  /** Per-IP and deployment-wide budgets of login attempts, taken before any work; a success gives its point back. */
+  private async throttled(ip: string | undefined): Promise<boolean> {
+    try {
+      if (ip) await this.perIp.consume(ip);
+      await this.global.consume('all');
+      return false;
+    } catch (err) {
+      if (err instanceof RateLimiterRes) return true;
+      throw err;
+    }
+  }
+
+  /**
+   * Password login. MAX_FAILED_LOGINS wrong passwords lock the account for LOCK_MINUTES (a lock is
+   * not extended by more tries). Every attempt is reserved atomically BEFORE the password is
+   * checked, and a right password re-checks the lock after the (slow) check, so parallel guesses
+   * cannot slip past the limit. Unknown usernames and deactivated accounts go through the same
+   * steps (a dummy hash for unknown names) and get the same answers as a wrong password.
    */
   async login(usernameRaw: string, password: string, meta: { ip?: string } = {}): Promise<LoginResult> {
-    const { db, blind } = this.deps;
+    const { db } = this.deps;
     const username = usernameRaw.trim().toLowerCase().slice(0, 64);
-    const row = username ? await this.query().whereRaw('lower(s.username) = ?', [username]).first() : undefined;
-    const now = this.now();
     const log = (staffId: number | undefined, centreCode: string | undefined, outcome: string) =>
       audit(db, { actorType: 'staff', staffId, centreCode, channel: 'staff', action: 'staff_login', outcome, detail: meta.ip ? { ip: meta.ip } : undefined });
 
-    if (!row) {
-      await verifyPassword(await dummyHash(), password); // the same time as a known username
-      const key = blind.text(`staff-user:${username}`);
-      try {
-        await this.unknownUsers.consume(key);
-      } catch (err) {
-        if (!(err instanceof RateLimiterRes)) throw err;
-        await log(undefined, undefined, 'locked');
-        return { kind: 'locked' };
-      }
-      await log(undefined, undefined, 'bad_password');
-      return { kind: 'bad' };
+    if (await this.throttled(meta.ip)) {
+      await log(undefined, undefined, 'throttled');
+      return { kind: 'throttled' };
     }
-
-    const member = StaffService.toMember(row);
-    if (member.lockedUntil && member.lockedUntil > now) {
-      await log(member.id, member.centreCode, 'locked');
+    const row = username ? await this.query().whereRaw('lower(s.username) = ?', [username]).first() : undefined;
+    const member = row ? StaffService.toMember(row) : null;
+    const key = this.accountKey(username);
+    const attempt = await this.reserveAttempt(key);
+    if (attempt === null) {
+      await log(member?.id, member?.centreCode, 'locked'); // refused without checking the password
       return { kind: 'locked' };
     }
-    if (!(await verifyPassword(String(row.password_hash), password))) {
-      const [after] = await db('staff')
-        .where({ id: member.id })
-        .update({
-          failed_logins: db.raw('CASE WHEN failed_logins + 1 >= ? THEN 0 ELSE failed_logins + 1 END', [MAX_FAILED_LOGINS]),
-          locked_until: db.raw(`CASE WHEN failed_logins + 1 >= ? THEN ?::timestamptz ELSE locked_until END`, [MAX_FAILED_LOGINS, new Date(now.getTime() + LOCK_MINUTES * 60_000)]),
-          updated_at: now,
-        })
-        .returning(['locked_until']);
-      const lockedNow = after?.locked_until && new Date(after.locked_until) > now;
-      await log(member.id, member.centreCode, lockedNow ? 'locked_now' : 'bad_password');
+    const right = await verifyPassword(row ? String(row.password_hash) : await dummyHash(), password);
+    if (!right || !member || !member.active) {
+      const lockedNow = await this.recordFailure(key, attempt, member?.id ?? null);
+      await log(member?.id, member?.centreCode, right && member ? 'inactive' : lockedNow ? 'locked_now' : 'bad_password');
       return lockedNow ? { kind: 'locked' } : { kind: 'bad' };
     }
-    if (!member.active) {
-      await log(member.id, member.centreCode, 'inactive');
-      return { kind: 'inactive' };
+    if (await this.lockedSince(key)) {
+      await log(member.id, member.centreCode, 'locked_after_check');
+      return { kind: 'locked' };
     }
+    await this.attempts.delete(key);
+    if (meta.ip) await this.perIp.reward(meta.ip);
+    await this.global.reward('all');
+    const now = this.now();
     const update: Record<string, unknown> = { failed_logins: 0, locked_until: null, last_login_at: now, updated_at: now };
     if (needsRehash(String(row.password_hash))) update.password_hash = await hashPassword(password);
     await db('staff').where({ id: member.id }).update(update);
@@ -219,25 +282,46 @@ export class StaffService {
   /**
    * A staff member changes their own password: the current one is asked again (a counter PC left
    * logged in must not let a passer-by take the account), the new one meets the same rules as at
-   * creation. A wrong current password counts toward the lockout like a failed login.
+   * creation. A wrong current password counts toward the lockout exactly like a failed login (the
+   * same reserved attempts): the MAX_FAILED_LOGINS-th locks the account, and `locked` tells the
+   * console to end the session. A change revokes every API token of the member (the console ends
+   * their other sessions).
    */
-  async changePassword(actor: Actor, current: string, next: string): Promise<'ok' | 'bad_current' | 'too_short' | 'too_long' | 'same_as_username' | 'not_found'> {
+  async changePassword(actor: Actor, current: string, next: string): Promise<'ok' | 'bad_current' | 'locked' | 'too_short' | 'too_long' | 'same_as_username' | 'not_found'> {
     const { db } = this.deps;
     const row = await db('staff').where({ id: actor.staffId }).first('username', 'password_hash');
     if (!row) return 'not_found';
-    const log = (outcome: string) => audit(db, { actorType: 'staff', staffId: actor.staffId, centreCode: actor.centreCode, channel: actor.channel, action: 'password_change', outcome });
-    if (!(await verifyPassword(String(row.password_hash), current))) {
-      await db('staff').where({ id: actor.staffId }).update({ failed_logins: db.raw('failed_logins + 1'), updated_at: this.now() });
-      await log('bad_current');
-      return 'bad_current';
+    const log = (outcome: string, detail?: Record<string, unknown>) =>
+      audit(db, { actorType: 'staff', staffId: actor.staffId, centreCode: actor.centreCode, channel: actor.channel, action: 'password_change', outcome, detail: { ...tokenDetail(actor), ...detail } });
+    const key = this.accountKey(String(row.username));
+    const attempt = await this.reserveAttempt(key);
+    if (attempt === null) {
+      await log('locked');
+      return 'locked';
     }
+    if (!(await verifyPassword(String(row.password_hash), current))) {
+      const lockedNow = await this.recordFailure(key, attempt, actor.staffId);
+      await log(lockedNow ? 'locked_now' : 'bad_current');
+      return lockedNow ? 'locked' : 'bad_current';
+    }
+    if (await this.lockedSince(key)) {
+      await log('locked_after_check');
+      return 'locked';
+    }
+    await this.attempts.delete(key);
     const problem = passwordProblem(next, String(row.username));
     if (problem) {
       await log(problem);
       return problem;
     }
-    await db('staff').where({ id: actor.staffId }).update({ password_hash: await hashPassword(next), failed_logins: 0, updated_at: this.now() });
-    await log('ok');
+    const now = this.now();
+    const hash = await hashPassword(next);
+    await db.transaction(async (trx) => {
+      await trx('staff').where({ id: actor.staffId }).update({ password_hash: hash, failed_logins: 0, locked_until: null, updated_at: now });
+      // Whoever knew the old password may hold a token: they all stop working now.
+      const revoked = await trx('staff_tokens').where({ staff_id: actor.staffId }).whereNull('revoked_at').update({ revoked_at: now });
+      await audit(trx, { actorType: 'staff', staffId: actor.staffId, centreCode: actor.centreCode, channel: actor.channel, action: 'password_change', outcome: 'ok', detail: { ...tokenDetail(actor), tokensRevoked: revoked } });
+    });
     return 'ok';
   }
 
@@ -250,20 +334,29 @@ export class StaffService {
     const now = this.now();
     const values =
       change === 'unlock' ? { failed_logins: 0, locked_until: null } : { active: change === 'activate' };
+    if (change === 'unlock') await this.attempts.delete(this.accountKey(target.username));
     await db.transaction(async (trx) => {
       await trx('staff').where({ id: staffId }).update({ ...values, updated_at: now });
       // A deactivated member's API tokens stop working at once (sessions are checked on every request).
       if (change === 'deactivate') await trx('staff_tokens').where({ staff_id: staffId }).whereNull('revoked_at').update({ revoked_at: now });
-      await audit(trx, { actorType: 'staff', staffId: by.staffId, centreCode: by.centreCode, channel: by.channel, action: `staff_${change}`, outcome: 'ok', detail: { staffId, username: target.username } });
+      await audit(trx, { actorType: 'staff', staffId: by.staffId, centreCode: by.centreCode, channel: by.channel, action: `staff_${change}`, outcome: 'ok', detail: { staffId, username: target.username, ...tokenDetail(by) } });
     });
     return 'ok';
   }
 
-  /** A new API token for a staff member, returned once; only its hash is kept. */
-  async issueToken(by: Actor | null, staffId: number, label: string, ttlDays = 90): Promise<{ id: number; token: string; expiresAt: Date } | null> {
+  /**
+   * A new API token, returned once; only its hash is kept. A staff member gets tokens only for
+   * themselves (`by` null: the command line, `npm run staff:add -- --token`): an admin minting a
+   * supervisor's token could act as that supervisor (issue 10, finding 4). The refusal is audited.
+   */
+  async issueToken(by: Actor | null, staffId: number, label: string, ttlDays = 90): Promise<IssueResult> {
     const { db } = this.deps;
+    if (by && by.staffId !== staffId) {
+      await audit(db, { actorType: 'staff', staffId: by.staffId, centreCode: by.centreCode, channel: by.channel, action: 'token_issue', outcome: 'denied', detail: { staffId, reason: 'not_own', ...tokenDetail(by) } });
+      return { kind: 'not_own' };
+    }
     const target = await this.byId(staffId);
-    if (!target || !target.active) return null;
+    if (!target || !target.active) return { kind: 'not_found' };
     const token = `simu_st_${randomBytes(32).toString('base64url')}`;
     const expiresAt = new Date(this.now().getTime() + ttlDays * 86_400_000);
     const cleanLabel = label.trim().slice(0, 80) || 'api';
@@ -273,11 +366,11 @@ export class StaffService {
         .returning('id');
       await audit(trx, {
         actorType: by ? 'staff' : 'system', staffId: by?.staffId, centreCode: by?.centreCode, channel: by?.channel ?? 'staff',
-        action: 'token_issue', outcome: 'ok', detail: { staffId, tokenId: Number(row.id), label: cleanLabel },
+        action: 'token_issue', outcome: 'ok', detail: { staffId, tokenId: Number(row.id), label: cleanLabel, ...tokenDetail(by) },
       });
       return Number(row.id);
     });
-    return { id, token, expiresAt };
+    return { kind: 'issued', id, token, expiresAt };
   }
 
   async tokens(staffId: number): Promise<TokenInfo[]> {
@@ -293,13 +386,17 @@ export class StaffService {
     return db.transaction(async (trx) => {
       const n = await trx('staff_tokens').where({ id: tokenId }).whereNull('revoked_at').update({ revoked_at: this.now() });
       if (n === 0) return 'not_found';
-      await audit(trx, { actorType: 'staff', staffId: by.staffId, centreCode: by.centreCode, channel: by.channel, action: 'token_revoke', outcome: 'ok', detail: { tokenId } });
+      await audit(trx, { actorType: 'staff', staffId: by.staffId, centreCode: by.centreCode, channel: by.channel, action: 'token_revoke', outcome: 'ok', detail: { tokenId, ...tokenDetail(by) } });
       return 'ok';
     });
   }
 
-  /** The active staff member a bearer token belongs to, or null (unknown, revoked, expired, or the member is inactive). */
-  async authenticateToken(token: string): Promise<StaffMember | null> {
+  /**
+   * The active staff member a bearer token belongs to, with the token's id and issuer, or null
+   * (unknown, revoked, expired, the member is inactive, or the token was minted by someone else
+   * for them before tokens became own-only: such a token would let its issuer act as the member).
+   */
+  async authenticateToken(token: string): Promise<{ member: StaffMember; token: NonNullable<Actor['token']> } | null> {
     if (!/^simu_st_[A-Za-z0-9_-]{43}$/.test(token)) return null;
     const { db } = this.deps;
     const now = this.now();
@@ -307,14 +404,16 @@ export class StaffService {
       .where({ token_hash: tokenHash(token) })
       .whereNull('revoked_at')
       .where((q) => void q.whereNull('expires_at').orWhere('expires_at', '>', now))
-      .first('id', 'staff_id', 'last_used_at');
+      .first('id', 'staff_id', 'created_by', 'last_used_at');
     if (!row) return null;
+    const issuedBy = row.created_by === null ? null : Number(row.created_by);
+    if (issuedBy !== null && issuedBy !== Number(row.staff_id)) return null;
     const member = await this.byId(Number(row.staff_id));
     if (!member || !member.active) return null;
     // Record use at most once a minute: no write per request.
     if (!row.last_used_at || now.getTime() - new Date(row.last_used_at).getTime() > 60_000) {
       await db('staff_tokens').where({ id: row.id }).update({ last_used_at: now });
     }
-    return member;
+    return { member, token: { id: Number(row.id), issuedBy } };
   }
 }

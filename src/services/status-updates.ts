@@ -9,6 +9,8 @@ import demo from '../../seeds/data/demo.json';
 /** Statuses a citizen must act on: these send an SMS to the applicant and to subscribers. */
 export const NOTIFY_STATUSES: ReadonlySet<string> = new Set(['READY_FOR_COLLECTION', 'QUERY_RAISED', 'REJECTED', 'APPROVED']);
 export const STATUSES: ReadonlySet<string> = new Set(Object.keys(demo.statuses));
+/** Reason codes an agency may send (the reference data's, plus `other`: "visit a Huduma Centre"). */
+export const REASONS: ReadonlySet<string> = new Set([...Object.keys(demo.reasons), 'other']);
 
 export interface StatusChange {
   reference: string;
@@ -28,6 +30,19 @@ export type ChangeOutcome = 'updated' | 'unchanged' | 'not_found' | 'forbidden' 
  */
 export class StatusUpdateService {
   constructor(private readonly db: Knex, private readonly blind: BlindIndex) {}
+
+  /**
+   * What is wrong with a change's status, reason or collection centre, in words for the agency's
+   * developer, or null. Checked before `apply`, so an unknown centre is a 400, not a foreign-key error.
+   */
+  async problem(change: StatusChange): Promise<string | null> {
+    if (!STATUSES.has(change.status)) return `unknown status; one of: ${[...STATUSES].join(', ')}`;
+    if (change.reason != null && !REASONS.has(change.reason)) return `unknown reason; one of: ${[...REASONS].join(', ')}, or null`;
+    if (change.collectionCentre != null && !(await this.db('centres').where({ code: change.collectionCentre }).first('code'))) {
+      return 'unknown collection_centre: use a Huduma Centre code (e.g. nairobi-gpo), or null';
+    }
+    return null;
+  }
 
   /** `agencyCode` is the two-digit code the reference must start with (null: any, for the import CLI run by an operator). */
   async apply(change: StatusChange, agencyCode: string | null): Promise<{ outcome: ChangeOutcome; notified: number }> {

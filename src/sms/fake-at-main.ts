@@ -1,4 +1,5 @@
 import { startFakeAt } from './fake-at';
+import { DEV_SECRETS } from '../config';
 
 /**
  * The fake AT server as a process of its own (the SMS bench runs it so the fake's CPU is not the
@@ -12,7 +13,7 @@ async function main(): Promise<void> {
   const deliveryUrl = process.env.FAKE_AT_DELIVERY_URL;
   const fake = await startFakeAt({
     port: Number(process.env.FAKE_AT_PORT ?? 0),
-    apiKey: process.env.FAKE_AT_KEY ?? 'fake-at-key',
+    apiKey: process.env.FAKE_AT_KEY ?? DEV_SECRETS.AT_API_KEY,
     ...(deliveryUrl ? { deliveryUrl, autoDeliver: { delayMs: 1500, statuses: ['Sent', 'Success'] } } : {}),
     ...(print ? { onMessage: (m) => process.stdout.write(`[fake AT] SMS to ${m.to}: ${m.message}\n`) } : {}),
   });

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Response } from 'express';
 import { septets } from '../engine/gsm7';
+import { DEV_SECRETS } from '../config';
 
 /**
  * A fake Africa's Talking SMS API on loopback, for the tests and for `npm start` without AT
@@ -88,7 +89,7 @@ export class FakeAt {
   private baseUrl = '';
 
   constructor(private readonly opts: FakeAtOptions = {}) {
-    this.apiKey = opts.apiKey ?? 'fake-at-key';
+    this.apiKey = opts.apiKey ?? DEV_SECRETS.AT_API_KEY;
   }
 
   /** http://127.0.0.1:<port>: the AT_API_URL to configure. */

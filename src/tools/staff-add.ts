@@ -101,7 +101,7 @@ async function main(): Promise<number> {
     process.stdout.write(`Created ${r.staff.role} ${r.staff.username} (${r.staff.name}) at ${r.staff.centreName}. Log in at /staff/login.\n`);
     if (values.token) {
       const issued = await staff.issueToken(null, r.staff.id, 'staff:add');
-      if (issued) process.stdout.write(`API token (shown once; send it as "Authorization: Bearer ..."): ${issued.token}\n`);
+      if (issued.kind === 'issued') process.stdout.write(`API token (shown once; send it as "Authorization: Bearer ..."): ${issued.token}\n`);
     }
     return 0;
   } finally {

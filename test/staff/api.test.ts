@@ -64,10 +64,14 @@ describe('authentication', () => {
     expect((await admin.post(`/staff/${member.id}/activate`)).status).toBe(200);
     expect((await api.get('/me')).status).toBe(401); // deactivation revoked the tokens
 
-    const issued = await admin.post(`/staff/${member.id}/tokens`, { label: 'kiosk' });
+    // Tokens only for oneself (issue 10): an admin cannot mint one for the member, only for themselves.
+    const forOther = await admin.post(`/staff/${member.id}/tokens`, { label: 'kiosk' });
+    expect(forOther.status).toBe(403);
+    expect(forOther.body.error).toBe('own_tokens_only');
+    const issued = await admin.post(`/staff/${ids['api.admin']}/tokens`, { label: 'kiosk' });
     expect(issued.status).toBe(201);
     const fresh = new Api(t, issued.body.token);
-    expect((await fresh.get('/me')).status).toBe(200);
+    expect((await fresh.get('/me')).body.staff.username).toBe('api.admin');
     expect((await admin.post(`/tokens/${issued.body.id}/revoke`)).status).toBe(200);
     expect((await fresh.get('/me')).status).toBe(401);
   });

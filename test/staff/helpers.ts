@@ -32,7 +32,7 @@ export async function addStaff(t: TestApp, username: string, role: 'agent' | 'su
 
 export async function tokenFor(t: TestApp, staffId: number): Promise<string> {
   const issued = await staffService(t).issueToken(null, staffId, 'test');
-  if (!issued) throw new Error('no token');
+  if (issued.kind !== 'issued') throw new Error('no token');
   return issued.token;
 }
 

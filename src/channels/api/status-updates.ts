@@ -28,15 +28,16 @@ export function statusApiRouter(deps: { services: Services; logger: Logger }): R
     const body = bodySchema.safeParse(req.body ?? {});
     if (!body.success) return void res.status(400).json({ error: body.error.issues[0]?.message ?? 'invalid body' });
     const reference = String(req.params.reference);
-    const { outcome, notified } = await deps.services.statusUpdates.apply(
-      {
-        reference,
-        status: body.data.status,
-        ...(body.data.reason !== undefined ? { reason: body.data.reason } : {}),
-        ...(body.data.collection_centre !== undefined ? { collectionCentre: body.data.collection_centre } : {}),
-      },
-      agency.agencyCode,
-    );
+    const change = {
+      reference,
+      status: body.data.status,
+      ...(body.data.reason !== undefined ? { reason: body.data.reason } : {}),
+      ...(body.data.collection_centre !== undefined ? { collectionCentre: body.data.collection_centre } : {}),
+    };
+    // Checked after the token, before any write: a clear 400 instead of a database error.
+    const problem = await deps.services.statusUpdates.problem(change);
+    if (problem) return void res.status(400).json({ reference, outcome: 'invalid', error: problem });
+    const { outcome, notified } = await deps.services.statusUpdates.apply(change, agency.agencyCode);
     deps.logger.info('status change', { agency: agency.agency, reference, outcome, notified });
     const code = { updated: 200, unchanged: 200, not_found: 404, forbidden: 403, invalid: 400 }[outcome];
     res.status(code).json({ reference, outcome, notified });

@@ -1,8 +1,8 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Db } from '../../db';
 import type { Logger } from '../../log';
-import { atForm, parseBody, requireToken } from '../../http/errors';
+import { atForm, parseBody } from '../../http/errors';
 import { applyDeliveryReport } from '../../sms/delivery-reports';
 
 /**
@@ -20,9 +20,9 @@ const reportSchema = z.object({
   retryCount: z.coerce.number().int().min(0).max(1000).optional(),
 });
 
-export function smsDeliveryRouter(deps: { db: Db; logger: Logger; webhookSecret: string }): Router {
+export function smsDeliveryRouter(deps: { db: Db; logger: Logger; atChecks: RequestHandler[] }): Router {
   const router = Router();
-  router.use(requireToken(deps.webhookSecret));
+  router.use(...deps.atChecks);
 
   router.post('/', ...atForm('4kb'), async (req, res) => {
     const r = parseBody(reportSchema, req, res);

@@ -1,7 +1,7 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../../log';
-import { atForm, parseBody, requireToken } from '../../http/errors';
+import { atForm, parseBody } from '../../http/errors';
 import type { SmsInbox } from './inbox';
 
 /** AT's incoming-message callback (shared/africastalking.md §2.3). */
@@ -19,9 +19,9 @@ const inboundSchema = z.object({
  * `POST /sms/inbound?token=<WEBHOOK_SECRET>`. Answers 200 once the message is stored and handled
  * (replies are queued, not sent here); a redelivered id is acknowledged again and not handled twice.
  */
-export function smsInboundRouter(deps: { inbox: SmsInbox; logger: Logger; webhookSecret: string }): Router {
+export function smsInboundRouter(deps: { inbox: SmsInbox; logger: Logger; atChecks: RequestHandler[] }): Router {
   const router = Router();
-  router.use(requireToken(deps.webhookSecret));
+  router.use(...deps.atChecks);
   router.post('/', ...atForm('8kb'), async (req, res) => {
     const m = parseBody(inboundSchema, req, res);
     if (!m) return;

@@ -11,6 +11,7 @@ import type { Logger } from '../../log';
 import type { Services } from '../../services';
 import { enqueueSms } from '../../sms/outbox';
 import { parseSms, type ParsedSms } from './keywords';
+import { SmsTurnRecords, type HandledSms, type SmsReply } from './turn-records';
 
 /** An inbound SMS as AT posts it (shared/africastalking.md §2.3). */
 export interface InboundSms {
@@ -22,6 +23,10 @@ export interface InboundSms {
   linkId?: string;
   networkCode?: string;
 }
+
+const reply = (body: string): SmsReply => ({ body, kind: 'reply' });
+/** A conversation's reply that shows a login code goes as a login code: the outbox wipes it once sent. */
+const turnReply = (turn: SmsTurn): SmsReply => ({ body: turn.text, kind: turn.carriesCode ? 'login_code' : 'reply' });
 
 export type InboxOutcome = 'duplicate' | 'rate_limited' | string;
 
@@ -37,27 +42,39 @@ export interface InboxDeps {
   perPhonePerMinute?: number;
 }
 
+/** How long a turn's decision waits for its replies to be committed (AT redelivers for ~10 minutes). */
+const TURN_RECORD_TTL_S = 30 * 60;
+
 /**
- * Citizens who text. Every message is stored first, unique on AT's id, so a message AT delivers
- * again is acknowledged and not handled twice. Then, in this order:
+ * Citizens who text. Every message is recorded first, unique on AT's id, so a message AT delivers
+ * again is acknowledged and not handled twice; the record keeps the keyword and a hash of the
+ * sender, never the text (it carries ID numbers and years of birth) nor the number. Then, in this order:
  *  1. STOP / START (and their Kiswahili words) as the whole message: opt out / in, even mid-conversation;
  *  2. a keyword: answered at once (STATUS 1026100200488), or starting a conversation (BOOK, RESET);
  *  3. anything else while a conversation runs: the conversation's next answer (00 ends it);
  *  4. anything else: a short help.
  * Replies go out through the SMS outbox, in the same transaction that marks the message handled.
+ * A turn is taken once: if that transaction fails after the conversation moved on, AT's redelivery
+ * gets the replies the turn decided (see SmsTurnRecords), not a second turn.
  */
 export class SmsInbox {
   private readonly limiter: RateLimiterRedis;
+  private readonly turns: SmsTurnRecords;
 
   constructor(private readonly deps: InboxDeps) {
     this.limiter = new RateLimiterRedis({ storeClient: deps.redis, keyPrefix: `${deps.redisPrefix}rl:sms-in`, points: deps.perPhonePerMinute ?? 12, duration: 60 });
+    this.turns = new SmsTurnRecords({ redis: deps.redis, redisPrefix: deps.redisPrefix, sealer: deps.services.sealer, ttlS: TURN_RECORD_TTL_S });
   }
 
   async receive(msg: InboundSms): Promise<InboxOutcome> {
-    const { db } = this.deps;
+    const { db, services } = this.deps;
+    const parsed = parseSms(msg.text);
     // New, or an earlier try that failed half-way (then AT's redelivery is handled again).
     const [row] = await db('sms_inbound')
-      .insert({ at_id: msg.id, from_phone: msg.from, to_code: msg.to ?? null, text: msg.text, link_id: msg.linkId ?? null, network_code: msg.networkCode ?? null, at_date: msg.date ?? null })
+      .insert({
+        at_id: msg.id, from_hash: services.blind.phone(msg.from), keyword: parsed?.keyword ?? null,
+        to_code: msg.to ?? null, link_id: msg.linkId ?? null, network_code: msg.networkCode ?? null, at_date: msg.date ?? null,
+      })
       .onConflict('at_id')
       .merge({ outcome: null })
       .where('sms_inbound.outcome', 'error')
@@ -65,22 +82,36 @@ export class SmsInbox {
     if (!row) return 'duplicate';
 
     try {
-      await this.limiter.consume(this.deps.services.blind.phone(msg.from));
-    } catch (err) {
-      if (!(err instanceof RateLimiterRes)) throw err;
-      await db('sms_inbound').where({ id: row.id }).update({ outcome: 'rate_limited', handled_at: db.fn.now() });
-      return 'rate_limited';
-    }
-
-    try {
-      const { outcome, replies } = await this.route(msg);
+      // A redelivery of a turn already taken gets what that turn decided; anything else is routed now.
+      let handled = await this.turns.get(row.id);
+      if (!handled) {
+        if (!(await this.withinLimit(msg.from))) {
+          await db('sms_inbound').where({ id: row.id }).update({ outcome: 'rate_limited', handled_at: db.fn.now() });
+          return 'rate_limited';
+        }
+        handled = await this.route(msg, parsed);
+        await this.turns.put(row.id, handled);
+      }
+      const { outcome, replies } = handled;
       await db.transaction(async (trx) => {
-        for (const body of replies) await enqueueSms(trx, { to: msg.from, body, kind: 'reply', essential: true, ref: `sms_inbound:${row.id}` });
+        for (const { body, kind } of replies) await enqueueSms(trx, { to: msg.from, body, kind, essential: true, ref: `sms_inbound:${row.id}` });
         await trx('sms_inbound').where({ id: row.id }).update({ outcome, handled_at: trx.fn.now() });
       });
+      await this.turns.drop(row.id);
       return outcome;
     } catch (err) {
       await db('sms_inbound').where({ id: row.id }).update({ outcome: 'error' }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** The per-phone flood limit: false when this message is over it (stored, not answered). */
+  private async withinLimit(phone: string): Promise<boolean> {
+    try {
+      await this.limiter.consume(this.deps.services.blind.phone(phone));
+      return true;
+    } catch (err) {
+      if (err instanceof RateLimiterRes) return false;
       throw err;
     }
   }
@@ -93,10 +124,9 @@ export class SmsInbox {
     return translate(lang, m);
   }
 
-  private async route(msg: InboundSms): Promise<{ outcome: string; replies: string[] }> {
+  private async route(msg: InboundSms, parsed: ParsedSms | null): Promise<HandledSms> {
     const { services } = this.deps;
-    const parsed = parseSms(msg.text);
-    const say = (lang: Lang, key: Msg) => [this.t(lang, key)];
+    const say = (lang: Lang, key: Msg): SmsReply[] => [reply(this.t(lang, key))];
 
     if (parsed?.command === 'stop') {
       await services.optOuts.optOut(msg.from, msg.text.trim().toUpperCase().slice(0, 16));
@@ -108,22 +138,22 @@ export class SmsInbox {
     }
     if (!parsed) {
       const turn = await this.converse(msg.from, msg.text);
-      if (turn) return { outcome: 'conversation', replies: [turn.text] };
+      if (turn) return { outcome: 'conversation', replies: [turnReply(turn)] };
       return { outcome: 'help', replies: say(await this.savedLang(msg.from), { key: 'sms.help', params: { code: this.deps.ussdCode } }) };
     }
 
     switch (parsed.command) {
       case 'status':
         if (parsed.args.length === 0) return this.startFlow(msg.from, 'check-status', parsed.lang);
-        return { outcome: 'status', replies: [await this.statusReply(msg.from, parsed)] };
+        return { outcome: 'status', replies: [reply(await this.statusReply(msg.from, parsed))] };
       case 'mine':
-        return { outcome: 'mine', replies: [await this.mine(msg.from, parsed.lang)] };
+        return { outcome: 'mine', replies: [reply(await this.mine(msg.from, parsed.lang))] };
       case 'book':
         return this.startFlow(msg.from, 'book-appointment' as FlowName, parsed.lang);
       case 'reset':
         return this.startFlow(msg.from, 'reset-code', parsed.lang);
       case 'cancel':
-        return { outcome: 'cancel', replies: await this.cancel(msg.from, parsed) };
+        return { outcome: 'cancel', replies: (await this.cancel(msg.from, parsed)).map(reply) };
       case 'help':
       default:
         return { outcome: 'help', replies: say(parsed.lang, { key: 'sms.help', params: { code: this.deps.ussdCode } }) };
@@ -139,10 +169,10 @@ export class SmsInbox {
     return this.deps.sms.reply(phone, text);
   }
 
-  private async startFlow(phone: string, flow: FlowName, lang: Lang): Promise<{ outcome: string; replies: string[] }> {
-    if (!(flow in flows)) return { outcome: 'unavailable', replies: [this.t(lang, { key: 'sms.not_available', params: { code: this.deps.ussdCode } })] };
+  private async startFlow(phone: string, flow: FlowName, lang: Lang): Promise<HandledSms> {
+    if (!(flow in flows)) return { outcome: 'unavailable', replies: [reply(this.t(lang, { key: 'sms.not_available', params: { code: this.deps.ussdCode } }))] };
     const turn = await this.deps.sms.start(phone, flow, lang);
-    return { outcome: `conversation:${flow}`, replies: [turn.text] };
+    return { outcome: `conversation:${flow}`, replies: [turnReply(turn)] };
   }
 
   /**

@@ -35,6 +35,8 @@ const KEYWORDS: Record<string, { command: Command; lang: Lang }> = {
 
 export interface ParsedSms {
   command: Command;
+  /** The keyword as read (STATUS, HALI …): what `sms_inbound` keeps of a message, never the rest. */
+  keyword: string;
   /** The language the keyword was written in. */
   lang: Lang;
   /** The words after the keyword, as typed (digits with spaces inside a number are joined by the handler). */
@@ -57,8 +59,9 @@ export function parseSms(text: string): ParsedSms | null {
   const words = text.trim().split(/\s+/).filter(Boolean);
   const first = words[0];
   if (!first) return null;
-  const hit = KEYWORDS[normalise(first)];
+  const keyword = normalise(first);
+  const hit = KEYWORDS[keyword];
   if (!hit) return null;
   if ((hit.command === 'stop' || hit.command === 'start') && words.length > 1) return null;
-  return { command: hit.command, lang: hit.lang, args: words.slice(1) };
+  return { command: hit.command, keyword, lang: hit.lang, args: words.slice(1) };
 }

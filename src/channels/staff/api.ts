@@ -5,7 +5,7 @@ import type { Logger } from '../../log';
 import { audit } from '../../services/audit';
 import type { AuditFilters, AuditQuery } from '../../services/audit-query';
 import type { AssistService, PhoneChangeView, VisitInfo } from '../../services/assist';
-import { actorOf, type Actor, type Role, type StaffMember, type StaffService } from '../../services/staff';
+import { actorOf, tokenDetail, type Actor, type Role, type StaffMember, type StaffService } from '../../services/staff';
 
 export interface ApiDeps {
   staff: StaffService;
@@ -23,7 +23,7 @@ const fail = (res: Response, status: number, error: string, extra: Record<string
 /** One status per refusal, the same everywhere. */
 const STATUS: Record<string, number> = {
   forbidden: 403, not_found: 404, consent_required: 403, closed: 410, expired: 410, gone: 404,
-  too_soon: 429, too_many_sends: 429, too_many_attempts: 429, too_many_resets: 429, rate_limited: 429, limit: 429,
+  too_soon: 429, too_many_sends: 429, citizen_limit: 429, too_many_attempts: 429, too_many_resets: 429, rate_limited: 429, limit: 429,
   already_open: 409, already_pending: 409, taken: 409, duplicate: 409, not_pending: 409, stale: 409, own_request: 403, no_code: 409, not_awaiting_code: 409,
   wrong_code: 422, bad_id: 400, bad_phone: 400, same_phone: 400, id_card_not_checked: 400, bad_service: 400, unavailable: 503,
 };
@@ -80,20 +80,21 @@ export function apiRouter(deps: ApiDeps): Router {
   router.use(async (req, res, next) => {
     const header = req.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(header);
-    const member = m ? await deps.staff.authenticateToken(m[1] as string) : null;
-    if (!member) {
+    const auth = m ? await deps.staff.authenticateToken(m[1] as string) : null;
+    if (!auth) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="simu-staff"');
       return fail(res, 401, 'unauthorized');
     }
-    res.locals.actor = actorOf(member, 'api');
-    res.locals.member = member;
+    // The actor carries the token (id and issuer): every audit row of this request names it.
+    res.locals.actor = actorOf(auth.member, 'api', auth.token);
+    res.locals.member = auth.member;
     next();
   });
 
   const requireRole = (...roles: Role[]) => async (req: Request, res: Response, next: NextFunction) => {
     const actor = actorOfRes(res);
     if (roles.includes(actor.role)) return next();
-    await audit(deps.db, { actorType: 'staff', staffId: actor.staffId, centreCode: actor.centreCode, channel: 'api', action: 'access_denied', outcome: 'denied', detail: { path: req.path, role: actor.role } });
+    await audit(deps.db, { actorType: 'staff', staffId: actor.staffId, centreCode: actor.centreCode, channel: 'api', action: 'access_denied', outcome: 'denied', detail: { path: req.path.slice(0, 100), role: actor.role, ...tokenDetail(actor) } });
     fail(res, 403, 'forbidden');
   };
 
@@ -282,7 +283,8 @@ export function apiRouter(deps: ApiDeps): Router {
       const body = parse(TokenBody, req, res);
       if (!body) return;
       const issued = await deps.staff.issueToken(actorOfRes(res), id, body.label ?? 'api');
-      if (!issued) return fail(res, 404, 'not_found');
+      if (issued.kind === 'not_own') return fail(res, 403, 'own_tokens_only', { message: 'an API token can be issued only for yourself' });
+      if (issued.kind !== 'issued') return fail(res, 404, 'not_found');
       return void res.status(201).json({ token: issued.token, id: issued.id, expiresAt: issued.expiresAt });
     }
     if (change !== 'activate' && change !== 'deactivate' && change !== 'unlock') return fail(res, 404, 'not_found');

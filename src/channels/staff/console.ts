@@ -9,6 +9,7 @@ import type { AuditFilters, AuditQuery } from '../../services/audit-query';
 import type { AssistService, CitizenView, Denied, PhoneChangeView, VisitInfo } from '../../services/assist';
 import { ROLES, actorOf, type Actor, type StaffMember, type StaffService } from '../../services/staff';
 import { clock, csrfField, field, html, page, postButton, select, tr, trMsg, when, type Html, type PageCtx } from './html';
+import { RateLimiterRes, type RateLimiterRedis } from 'rate-limiter-flexible';
 import { cookies, csrfMatches, type Flash, type StaffSession, type StaffSessions } from './session';
 
 export interface ConsoleDeps {
@@ -18,11 +19,17 @@ export interface ConsoleDeps {
   sessions: StaffSessions;
   logger: Logger;
   db: import('../../db').Db;
+  /** Requests without a signed-in staff member, per client address (config STAFF_CONSOLE_ANON_PER_IP_PER_MIN). */
+  anonymousLimiter: RateLimiterRedis;
 }
 
 interface Local {
   sid: string | null;
   session: StaffSession | null;
+  /** The login form's token (a double-submit cookie), on the login pages only. */
+  loginCsrf?: string;
+  /** A message shown on this page only (no session to keep a flash in before login). */
+  flashNow?: Flash;
   lang: Lang;
   staff: StaffMember | null;
   actor: Actor | null;
@@ -63,19 +70,28 @@ export function consoleRouter(deps: ConsoleDeps): Router {
         l.session = null;
       }
     }
+    if (l.staff) return next();
+    // Anyone not signed in: a per-address budget, so a flood costs the console little.
+    try {
+      await deps.anonymousLimiter.consume(req.ip ?? 'unknown');
+    } catch (err) {
+      if (!(err instanceof RateLimiterRes)) return next(err);
+      res.set('Retry-After', String(Math.ceil(err.msBeforeNext / 1000)));
+      return void res.status(429).type('text/plain').send(tr(l.lang, 'staff.too_many_requests'));
+    }
     next();
   });
 
   const ctxOf = (req: Request, res: Response, flash?: Flash): PageCtx => {
     const l = local(res);
-    return { lang: l.lang, staff: l.staff, csrf: l.session?.csrf ?? '', here: req.method === 'GET' ? req.originalUrl : '/staff/', ...(flash ? { flash } : {}) };
+    return { lang: l.lang, staff: l.staff, csrf: l.loginCsrf ?? l.session?.csrf ?? '', here: req.method === 'GET' ? req.originalUrl : '/staff/', ...(flash ? { flash } : {}) };
   };
 
   /** Renders a page, taking (and clearing) the session's flash message. */
   const render = async (req: Request, res: Response, status: number, title: MessageKey | string, body: (ctx: PageCtx) => Html | Html[], errors: string[] = []) => {
     const l = local(res);
-    let flash: Flash | undefined;
-    if (l.session?.flash && l.sid) {
+    let flash: Flash | undefined = l.flashNow;
+    if (!flash && l.session?.flash && l.sid) {
       flash = l.session.flash;
       delete l.session.flash;
       await sessions.save(l.sid, l.session);
@@ -107,22 +123,25 @@ export function consoleRouter(deps: ConsoleDeps): Router {
     res.redirect(303, back);
   });
 
-  // ---- CSRF: every POST carries the session's token ------------------------------------------
+  // ---- CSRF: every POST carries the session's token (the login form: its cookie's) -------------
   router.use(async (req, res, next) => {
     if (req.method !== 'POST') return next();
     const l = local(res);
     const body = (req.body ?? {}) as Record<string, unknown>;
-    if (csrfMatches(l.session, body._csrf)) return next();
-    await audit(deps.db, {
-      actorType: 'staff', staffId: l.staff?.id, centreCode: l.staff?.centreCode, channel: 'staff', action: 'csrf_refused', outcome: 'denied', detail: { path: req.path },
-    });
     if (req.path === '/login') {
-      // A login form left open too long: a fresh form, with the reason.
-      const { sid, session } = await sessions.create(null);
-      sessions.setCookie(res, sid);
-      l.sid = sid;
-      l.session = session;
+      if (sessions.loginTokenMatches(req, body._csrf)) return next();
+      // A login form left open too long, or a cross-site post: the form again, with the reason.
+      // The session cookie is left alone (a forged post must not log anyone out).
+      l.loginCsrf = sessions.loginToken(req, res);
       return render(req, res, 403, 'staff.login.title', (ctx) => loginForm(ctx), [tr(l.lang, 'staff.csrf')]);
+    }
+    if (csrfMatches(l.session, body._csrf)) return next();
+    // Audited only for a signed-in member (a forged post against them); anonymous refusals write
+    // nothing, so a flood cannot grow the append-only audit log. The path is cut short.
+    if (l.staff) {
+      await audit(deps.db, {
+        actorType: 'staff', staffId: l.staff.id, centreCode: l.staff.centreCode, channel: 'staff', action: 'csrf_refused', outcome: 'denied', detail: { path: req.path.slice(0, 100) },
+      });
     }
     return render(req, res, 403, 'staff.error_title', () => html`<p><a href="/staff/">${tr(l.lang, 'staff.back')}</a></p>`, [tr(l.lang, 'staff.csrf')]);
   });
@@ -135,30 +154,27 @@ ${field({ name: 'password', label: tr(ctx.lang, 'staff.login.password'), type: '
 <button type="submit">${tr(ctx.lang, 'staff.login.submit')}</button>
 </form>`;
 
+  // No session before a login succeeds: the form's token lives in its own cookie.
   router.get('/login', async (req, res) => {
     const l = local(res);
     if (l.staff) return void res.redirect(303, '/staff/find');
-    if (!l.session) {
-      const { sid, session } = await sessions.create(null);
-      sessions.setCookie(res, sid);
-      l.sid = sid;
-      l.session = session;
-    }
-    const bye = req.query.bye === '1' ? { level: 'ok' as const, key: 'staff.logged_out' as const } : undefined;
-    if (bye && l.session && !l.session.flash) l.session.flash = bye;
+    l.loginCsrf = sessions.loginToken(req, res);
+    if (req.query.bye === '1') l.flashNow = { level: 'ok', key: 'staff.logged_out' };
     await render(req, res, 200, 'staff.login.title', (ctx) => loginForm(ctx));
   });
 
   router.post('/login', async (req, res) => {
     const l = local(res);
+    l.loginCsrf = sessions.loginToken(req, res);
     const username = str(req.body?.username, 64);
     const password = str(req.body?.password, 200);
     const fail = (status: number, key: MessageKey) => render(req, res, status, 'staff.login.title', (ctx) => loginForm(ctx, username), [tr(l.lang, key)]);
     if (!username || !password) return fail(400, 'staff.login.missing');
     const r = await deps.staff.login(username, password, { ip: req.ip ?? '' });
+    // A deactivated account answers like a wrong password: nothing confirms the password.
     if (r.kind === 'bad') return fail(401, 'staff.login.bad');
     if (r.kind === 'locked') return fail(423, 'staff.login.locked');
-    if (r.kind === 'inactive') return fail(403, 'staff.login.inactive');
+    if (r.kind === 'throttled') return fail(429, 'staff.login.throttled');
     // A new session id at login: a session id planted before login is worth nothing after it.
     if (l.sid) await sessions.destroy(l.sid);
     const { sid } = await sessions.create(r.staff.id);
@@ -184,7 +200,7 @@ ${field({ name: 'password', label: tr(ctx.lang, 'staff.login.password'), type: '
   const requireRole = (...roles: Array<StaffMember['role']>) => async (req: Request, res: Response, next: NextFunction) => {
     const actor = actorOfRes(res);
     if (roles.includes(actor.role)) return next();
-    await audit(deps.db, { actorType: 'staff', staffId: actor.staffId, centreCode: actor.centreCode, channel: 'staff', action: 'access_denied', outcome: 'denied', detail: { path: req.path, role: actor.role } });
+    await audit(deps.db, { actorType: 'staff', staffId: actor.staffId, centreCode: actor.centreCode, channel: 'staff', action: 'access_denied', outcome: 'denied', detail: { path: req.path.slice(0, 100), role: actor.role } });
     await render(req, res, 403, 'staff.forbidden', () => html``);
   };
 
@@ -216,8 +232,27 @@ ${field({ name: 'again', label: t('staff.pw.again'), type: 'password', autocompl
     const l = local(res);
     const next = str(req.body?.next, 200);
     if (next !== str(req.body?.again, 200)) return render(req, res, 400, 'staff.pw.title', (ctx) => passwordForm(ctx, 'again'), [tr(l.lang, 'staff.pw.mismatch')]);
-    const r = await deps.staff.changePassword(actorOfRes(res), str(req.body?.current, 200), next);
-    if (r === 'ok') return redirectWith(res, '/staff/find', { level: 'ok', key: 'staff.pw.changed' });
+    const actor = actorOfRes(res);
+    const r = await deps.staff.changePassword(actor, str(req.body?.current, 200), next);
+    if (r === 'locked') {
+      // Too many wrong current passwords (someone at an unattended PC?): the account locks and this session ends.
+      if (l.sid) await sessions.destroy(l.sid);
+      sessions.clearCookie(res);
+      l.staff = null;
+      l.session = null;
+      l.loginCsrf = sessions.loginToken(req, res);
+      return render(req, res, 423, 'staff.login.title', (ctx) => loginForm(ctx), [tr(l.lang, 'staff.pw.locked')]);
+    }
+    if (r === 'ok') {
+      // Every other session of this member ends (API tokens were revoked by the service); this one goes on under a new id.
+      await sessions.endAllBefore(actor.staffId);
+      if (l.sid) await sessions.destroy(l.sid);
+      const fresh = await sessions.create(actor.staffId);
+      sessions.setCookie(res, fresh.sid);
+      l.sid = fresh.sid;
+      l.session = fresh.session;
+      return redirectWith(res, '/staff/find', { level: 'ok', key: 'staff.pw.changed' });
+    }
     const key: MessageKey = r === 'bad_current' ? 'staff.pw.bad_current' : r === 'too_short' ? 'staff.pw.too_short' : r === 'same_as_username' ? 'staff.pw.same_as_username' : 'staff.pw.too_long';
     await render(req, res, 400, 'staff.pw.title', (ctx) => passwordForm(ctx, r === 'bad_current' ? 'current' : 'next'), [tr(l.lang, key)]);
   });
@@ -317,6 +352,7 @@ ${bookings}
     const flash: Record<string, Flash> = {
       too_soon: { level: 'error', key: 'staff.visit.too_soon' },
       too_many_sends: { level: 'error', key: 'staff.visit.too_many_sends' },
+      citizen_limit: { level: 'error', key: 'staff.visit.citizen_limit' },
       closed: { level: 'error', key: 'staff.visit.closed' },
     };
     const f = flash[r.kind];
@@ -624,6 +660,7 @@ ${next ? html`<p><a href="/staff/audit?${qs ? `${qs}&` : ''}before=${next}">${t(
     const list = await deps.staff.list();
     const centres = await deps.staff.centres();
     const tokens = new Map(await Promise.all(list.map(async (s) => [s.id, await deps.staff.tokens(s.id)] as const)));
+    const l = local(res);
     await render(req, res, status, 'staff.admin.title', (ctx) => {
       const t = (k: MessageKey, p?: Record<string, string | number>) => tr(ctx.lang, k, p);
       const now = new Date();
@@ -636,7 +673,7 @@ ${list.map((s) => {
 <td>${s.active ? t('staff.admin.active') : t('staff.admin.inactive')}${locked ? html`<br>${t('staff.admin.locked', { until: when(s.lockedUntil) })}` : ''}
 <div class="actions">${s.active ? postButton(ctx, `/staff/admin/staff/${s.id}/deactivate`, t('staff.admin.deactivate'), {}, 'secondary') : postButton(ctx, `/staff/admin/staff/${s.id}/activate`, t('staff.admin.activate'), {}, 'secondary')}${locked ? postButton(ctx, `/staff/admin/staff/${s.id}/unlock`, t('staff.admin.unlock'), {}, 'secondary') : ''}</div></td>
 <td>${live.map((k) => html`<div>${postButton(ctx, `/staff/admin/tokens/${k.id}/revoke`, t('staff.admin.revoke', { label: k.label }), {}, 'link')}</div>`)}
-${s.active ? html`<form method="post" action="/staff/admin/staff/${s.id}/tokens">${csrfField(ctx)}<label for="f-label-${s.id}">${t('staff.admin.token_label')}</label><input id="f-label-${s.id}" name="label" type="text" maxlength="80" value="api"> <button type="submit" class="secondary">${t('staff.admin.token')}</button></form>` : ''}</td></tr>`;
+${s.active && s.id === l.staff?.id ? html`<form method="post" action="/staff/admin/staff/${s.id}/tokens">${csrfField(ctx)}<label for="f-label-${s.id}">${t('staff.admin.token_label')}</label><input id="f-label-${s.id}" name="label" type="text" maxlength="80" value="api"> <button type="submit" class="secondary">${t('staff.admin.token')}</button></form>` : ''}</td></tr>`;
       })}
 </tbody></table>
 <h2>${t('staff.admin.add')}</h2>
@@ -664,7 +701,8 @@ ${field({ name: 'password', label: t('staff.admin.password'), type: 'password', 
     const change = req.params.change;
     if (change === 'tokens') {
       const issued = await deps.staff.issueToken(actorOfRes(res), num(req.params.id), str(req.body?.label, 80));
-      if (!issued) return render(req, res, 404, 'staff.not_found', () => html``);
+      if (issued.kind === 'not_own') return render(req, res, 403, 'staff.forbidden', () => html`<p>${tr(local(res).lang, 'staff.admin.own_tokens_only')}</p>`);
+      if (issued.kind !== 'issued') return render(req, res, 404, 'staff.not_found', () => html``);
       const member = await deps.staff.byId(num(req.params.id));
       // Shown once, in this response only: never stored in the session or a flash.
       return adminPage(req, res, 201, [], (ctx) => html`<div class="ok" role="status"><p>${tr(ctx.lang, 'staff.admin.token_issued', { username: member?.username ?? '' })}</p><code class="token">${issued.token}</code></div>`);

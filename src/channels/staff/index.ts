@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
 import type { Runtime } from '../../runtime';
 import { AssistService } from '../../services/assist';
 import { AuditQuery } from '../../services/audit-query';
@@ -17,9 +18,13 @@ import { StaffSessions } from './session';
 export function staffRouter(rt: Runtime): Router {
   const { config, db, redis, logger, services } = rt;
   const production = config.NODE_ENV === 'production';
-  const staff = new StaffService({ db, redis, redisPrefix: config.REDIS_PREFIX, blind: services.blind });
+  const staff = new StaffService({
+    db, redis, redisPrefix: config.REDIS_PREFIX, blind: services.blind,
+    limits: { perIp: config.STAFF_LOGIN_PER_IP, globalPerMin: config.STAFF_LOGIN_GLOBAL_PER_MIN },
+  });
   const assist = new AssistService({
     db, redis, redisPrefix: config.REDIS_PREFIX, blind: services.blind, sealer: services.sealer, reset: services.reset, appointments: services.appointments,
+    consentSmsPerCitizenPerHour: config.CONSENT_SMS_PER_CITIZEN_PER_HOUR,
     startSmsFlow: async (phone, flow, lang) => (await rt.sms.start(phone, flow, lang)).text,
   });
   const auditQuery = new AuditQuery({ db, blind: services.blind });
@@ -38,10 +43,14 @@ export function staffRouter(rt: Runtime): Router {
       'X-Frame-Options': 'DENY',
       'X-Content-Type-Options': 'nosniff',
       'Referrer-Policy': 'same-origin',
+      // HTTPS only for a year (browsers ignore it over plain HTTP, so dev is unaffected); no powerful features.
+      'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',
+      'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), payment=(), usb=()',
     });
     next();
   });
   router.use('/api', apiRouter({ staff, assist, auditQuery, db, logger }));
-  router.use(consoleRouter({ staff, assist, auditQuery, sessions, logger, db }));
+  const anonymousLimiter = new RateLimiterRedis({ storeClient: redis, keyPrefix: `${config.REDIS_PREFIX}rl:staff-anon`, points: config.STAFF_CONSOLE_ANON_PER_IP_PER_MIN, duration: 60 });
+  router.use(consoleRouter({ staff, assist, auditQuery, sessions, logger, db, anonymousLimiter }));
   return router;
 }

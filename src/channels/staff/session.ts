@@ -11,8 +11,8 @@ export interface Flash {
 }
 
 export interface StaffSession {
-  /** null: a visitor on the login page (the session only carries the CSRF token of the login form). */
-  staffId: number | null;
+  /** The signed-in member: there are no anonymous sessions (the login form's token is a cookie). */
+  staffId: number;
   /** The synchroniser token every POST form carries. */
   csrf: string;
   createdAt: number;
@@ -23,25 +23,61 @@ export interface StaffSession {
 export const IDLE_S = 30 * 60;
 /** Absolute limit: a working day. */
 export const ABSOLUTE_S = 12 * 60 * 60;
-/** A login page's session (only a CSRF token) lives this long. */
-export const ANON_S = 30 * 60;
 
 /**
  * Console sessions in Redis (under REDIS_PREFIX): the cookie carries 32 random bytes, Redis keys
- * carry only their SHA-256, so a dump of Redis cannot be replayed as cookies. A new id is issued at
- * login (no session fixation) and the key is deleted at logout.
+ * carry only their SHA-256, so a dump of Redis cannot be replayed as cookies. A session exists only
+ * once a login succeeded: the login form's CSRF token is a double-submit cookie, so an anonymous
+ * visitor writes nothing to Redis (issue 10, finding 7). A new id is issued at login (no session
+ * fixation), the key is deleted at logout, and a password change ends every older session.
  */
 export class StaffSessions {
-  constructor(private readonly redis: Redis, private readonly prefix: string, readonly cookieName: string, private readonly secure: boolean) {}
+  /** The login form's token cookie (`__Host-` in production, like the session's). */
+  readonly loginCookieName: string;
+
+  constructor(private readonly redis: Redis, private readonly prefix: string, readonly cookieName: string, private readonly secure: boolean) {
+    this.loginCookieName = `${cookieName}_login`;
+  }
 
   private key(sid: string): string {
     return `${this.prefix}staff:sess:${createHash('sha256').update(sid).digest('hex')}`;
   }
 
-  async create(staffId: number | null): Promise<{ sid: string; session: StaffSession }> {
+  /** Sessions of this member created before the instant stored here are dead (set by a password change). */
+  private sinceKey(staffId: number): string {
+    return `${this.prefix}staff:since:${staffId}`;
+  }
+
+  /** Ends every session of a member created before now (kept as long as a session can live). */
+  async endAllBefore(staffId: number, at = Date.now()): Promise<void> {
+    await this.redis.set(this.sinceKey(staffId), String(at), 'EX', ABSOLUTE_S);
+  }
+
+  /**
+   * The login form's CSRF token: the value of its own cookie (HttpOnly, SameSite=Strict), set
+   * when missing. A cross-site form can neither read nor set it, and nothing is stored server-side.
+   */
+  loginToken(req: Request, res: Response): string {
+    const have = cookies(req)[this.loginCookieName];
+    if (have && /^[A-Za-z0-9_-]{43}$/.test(have)) return have;
+    const token = randomBytes(32).toString('base64url');
+    res.cookie(this.loginCookieName, token, { httpOnly: true, sameSite: 'strict', secure: this.secure, path: '/' });
+    return token;
+  }
+
+  /** Constant-time check of the login form's submitted token against its cookie. */
+  loginTokenMatches(req: Request, submitted: unknown): boolean {
+    const have = cookies(req)[this.loginCookieName];
+    if (!have || typeof submitted !== 'string') return false;
+    const a = Buffer.from(have);
+    const b = Buffer.from(submitted);
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+
+  async create(staffId: number): Promise<{ sid: string; session: StaffSession }> {
     const sid = randomBytes(32).toString('base64url');
     const session: StaffSession = { staffId, csrf: randomBytes(32).toString('base64url'), createdAt: Date.now() };
-    await this.redis.set(this.key(sid), JSON.stringify(session), 'EX', staffId === null ? ANON_S : IDLE_S);
+    await this.redis.set(this.key(sid), JSON.stringify(session), 'EX', IDLE_S);
     return { sid, session };
   }
 
@@ -51,16 +87,17 @@ export class StaffSessions {
     const raw = await this.redis.get(this.key(sid));
     if (!raw) return null;
     const session = JSON.parse(raw) as StaffSession;
-    if (Date.now() - session.createdAt > ABSOLUTE_S * 1000) {
+    const since = Number(await this.redis.get(this.sinceKey(session.staffId)));
+    if (Date.now() - session.createdAt > ABSOLUTE_S * 1000 || session.createdAt < since) {
       await this.destroy(sid);
       return null;
     }
-    if (session.staffId !== null) await this.redis.expire(this.key(sid), IDLE_S);
+    await this.redis.expire(this.key(sid), IDLE_S);
     return session;
   }
 
   async save(sid: string, session: StaffSession): Promise<void> {
-    await this.redis.set(this.key(sid), JSON.stringify(session), 'EX', session.staffId === null ? ANON_S : IDLE_S);
+    await this.redis.set(this.key(sid), JSON.stringify(session), 'EX', IDLE_S);
   }
 
   async destroy(sid: string): Promise<void> {

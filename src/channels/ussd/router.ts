@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { UssdEngine } from '../../engine/engine';
 import type { Db } from '../../db';
 import type { Logger } from '../../log';
-import { atForm, parseBody, requireToken } from '../../http/errors';
+import { atForm, parseBody } from '../../http/errors';
 
 /** AT's USSD callback. Limits are generous for real traffic and tight for abuse. */
 const hopSchema = z.object({
@@ -24,9 +24,9 @@ const eventSchema = z.object({
   errorMessage: z.string().max(500).optional(),
 });
 
-/** What every AT USSD callback passes before its handler: the token, then AT's form body. */
-export function ussdCallbackChecks(webhookSecret: string): RequestHandler[] {
-  return [requireToken(webhookSecret), ...atForm('4kb')];
+/** What every AT USSD callback passes before its handler: source and token (atCallbackChecks), then AT's form body. */
+export function ussdCallbackChecks(atChecks: RequestHandler[]): RequestHandler[] {
+  return [...atChecks, ...atForm('4kb')];
 }
 
 /**
@@ -34,8 +34,8 @@ export function ussdCallbackChecks(webhookSecret: string): RequestHandler[] {
  * a sub-router: every hop is one of these, and a nested router's prefix handling is a measurable
  * share of a hop (see README, Speed).
  */
-export function mountUssd(app: Express, deps: { engine: UssdEngine; db: Db; logger: Logger; webhookSecret: string }): void {
-  const checks = ussdCallbackChecks(deps.webhookSecret);
+export function mountUssd(app: Express, deps: { engine: UssdEngine; db: Db; logger: Logger; atChecks: RequestHandler[] }): void {
+  const checks = ussdCallbackChecks(deps.atChecks);
 
   app.post('/ussd', ...checks, async (req, res) => {
     const hop = parseBody(hopSchema, req, res);
