@@ -22,7 +22,8 @@ import { startBanner } from './banner';
 async function main(): Promise<void> {
   const env = withDevDefaults();
   const production = env.NODE_ENV === 'production';
-  // The database first: everything else (the store, the SMS worker) may live in it.
+  loadConfig(env); // a bad setting is refused here, before any database is started
+  // The database next: everything else (the store, the SMS worker) may live in it.
   const database = await chooseDatabase(env, { database: 'simu' });
   env.DATABASE_URL = database.url;
   process.stdout.write(`Database: ${database.description}\n`);

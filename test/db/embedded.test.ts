@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -87,7 +88,7 @@ describe('npm start refuses a data directory it must not touch, naming it', () =
 
   test('in production, a missing DATABASE_URL is an error and no embedded database is made', async () => {
     const cwd = scratch();
-    const { code, out } = await startGateway(cwd, { NODE_ENV: 'production', WEBHOOK_SECRET: 'x'.repeat(32), ID_HASH_KEY: 'y'.repeat(32) });
+    const { code, out } = await startGateway(cwd, { NODE_ENV: 'production', WEBHOOK_SECRET: randomBytes(32).toString('hex'), ID_HASH_KEY: randomBytes(32).toString('hex') });
     expect(code).toBe(1);
     expect(out).toContain('Simu could not start: DATABASE_URL is not set. In production Simu needs an external PostgreSQL');
     expect(existsSync(path.join(cwd, '.simu'))).toBe(false);
