@@ -26,7 +26,7 @@ export const DEFAULT_EMBEDDED_DIR = '.simu/pg';
 
 export async function chooseDatabase(
   env: Record<string, string | undefined>,
-  opts: { database: string; dataDir?: string; onLog?: (line: string) => void; settings?: Record<string, string> },
+  opts: { database: string; dataDir?: string; onLog?: (line: string) => void; settings?: Record<string, string>; trustLocalhost?: boolean },
 ): Promise<ChosenDatabase> {
   if (env.DATABASE_URL) return external(env.DATABASE_URL);
   if (env.NODE_ENV === 'production') {
@@ -39,6 +39,7 @@ export async function chooseDatabase(
     dataDir: opts.dataDir ?? path.resolve(DEFAULT_EMBEDDED_DIR),
     ...(opts.onLog ? { onLog: opts.onLog } : {}),
     ...(opts.settings ? { settings: opts.settings } : {}),
+    ...(opts.trustLocalhost ? { trustLocalhost: true } : {}),
   });
   const seconds = ((Date.now() - t0) / 1000).toFixed(1);
   const how = {

@@ -43,6 +43,11 @@ export interface EmbeddedOptions {
   onLog?: (line: string) => void;
   /** Extra `-c name=value` settings (tests turn fsync off). */
   settings?: Record<string, string>;
+  /**
+   * Trust every connection from 127.0.0.1 (no password), as the usual local test server does: for
+   * the tests' server only, whose tests log in as roles they create. Default: the password.
+   */
+  trustLocalhost?: boolean;
 }
 
 interface State {
@@ -77,10 +82,16 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   const running = await runningServer(dataDir, state);
   if (running) return running;
 
+  const settings = { ...opts.settings };
+  if (opts.trustLocalhost) {
+    const hba = path.join(dataDir, 'simu-trust-hba.conf');
+    await writeFile(hba, 'host all all 127.0.0.1/32 trust\n', { mode: 0o644 });
+    settings.hba_file = hba;
+  }
   let port = state.port !== undefined && (await portIsFree(state.port)) ? state.port : await freePort();
   for (let attempt = 1; ; attempt++) {
     try {
-      await startServer(dataDir, port, opts.settings ?? {}, log);
+      await startServer(dataDir, port, settings, log);
       break;
     } catch (err) {
       // Someone took the port between our check and PostgreSQL's bind: pick another.

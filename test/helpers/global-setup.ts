@@ -12,7 +12,7 @@ export const EMBEDDED_KEY = '__simuTestEmbeddedPostgres';
 /**
  * Where the tests' PostgreSQL is: TEST_PG_URL if set; else the local server when something answers
  * on 127.0.0.1:5432 (SIMU_PG_PROBE=host:port moves the probe); else an embedded PostgreSQL 18 in
- * `.simu/test-pg` (kept between runs, fsync off), started here and stopped in global teardown.
+ * `.simu/test-pg` (kept between runs, fsync off, trust on 127.0.0.1), started here and stopped in global teardown.
  * TEST_PG_URL is then set for the test files (workers inherit this process's environment).
  */
 async function testDatabase(): Promise<void> {
@@ -23,6 +23,7 @@ async function testDatabase(): Promise<void> {
       database: 'postgres',
       dataDir: path.resolve(__dirname, '../../.simu/test-pg'),
       settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '200' },
+      trustLocalhost: true, // like the usual local server: tests log in as roles they create (test/security/db-role.test.ts)
     },
   );
   process.env.TEST_PG_URL = chosen.url;
