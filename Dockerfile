@@ -2,6 +2,9 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
+# No build tools needed: every native dependency ships a prebuilt binary per platform (checked in a
+# minimal Debian 12 root with only Node, README "Where state lives"). The embedded PostgreSQL is a
+# dev dependency (npm start/test on a machine without one); prune drops it, production needs DATABASE_URL.
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json knexfile.ts ./
 COPY src ./src

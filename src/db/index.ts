@@ -14,6 +14,17 @@ export function createDb(url: string, opts: { poolMax?: number } = {}): Db {
   });
 }
 
+/** The URL as it may be shown in a banner or a log: the password replaced by `***`. */
+export function withoutPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(a DATABASE_URL that is not a URL)';
+  }
+}
+
 /** Creates the database named in `url` if it does not exist (a fresh machine has only `postgres`). */
 export async function ensureDatabase(url: string): Promise<void> {
   const target = new URL(url);
@@ -22,7 +33,12 @@ export async function ensureDatabase(url: string): Promise<void> {
   const admin = new URL(url);
   admin.pathname = '/postgres';
   const client = new Client({ connectionString: admin.toString(), connectionTimeoutMillis: 5000 });
-  await client.connect();
+  client.on('error', () => undefined); // a connection lost later is the query's error, not the process's
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new Error(`cannot connect to PostgreSQL at ${withoutPassword(admin.toString())}: ${err instanceof Error ? err.message : String(err)}`);
+  }
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (found.rowCount === 0) await client.query(`CREATE DATABASE "${name}"`);

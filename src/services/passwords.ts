@@ -1,13 +1,16 @@
-import { argon2id, hash, needsRehash as argonNeedsRehash, verify } from 'argon2';
+import { hash, parseOptions, verify, type Algorithm, type Options } from '@node-rs/argon2';
 
 /**
  * Staff password hashing: argon2id (memory-hard, the winner of the Password Hashing Competition)
- * through the `argon2` package, which ships prebuilt binaries (no compiler needed on install).
+ * through `@node-rs/argon2`, which ships a prebuilt binary per platform as an optional dependency
+ * (no compiler, no download at install; the `argon2` package fell back to node-gyp on Node 20).
  * Parameters: OWASP's minimum for argon2id (19 MiB, 2 passes, 1 lane) — about 0.1 s on the
  * 2-core CI machine. Hashes are PHC strings, so parameters can be raised later: a login with an
- * older hash re-hashes it (`needsRehash`).
+ * older hash re-hashes it (`needsRehash`). Hashes made by the `argon2` package verify unchanged.
  */
-const OPTIONS = { type: argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+// Algorithm is a `const enum` in the package's types, which isolatedModules cannot read: 2 is Argon2id.
+const ARGON2ID = 2 as Algorithm;
+const OPTIONS = { algorithm: ARGON2ID, memoryCost: 19_456, timeCost: 2, parallelism: 1 } satisfies Options;
 
 export const MIN_PASSWORD_LENGTH = 10;
 
@@ -25,7 +28,8 @@ export async function verifyPassword(stored: string, password: string): Promise<
 
 export function needsRehash(stored: string): boolean {
   try {
-    return argonNeedsRehash(stored, { memoryCost: OPTIONS.memoryCost, timeCost: OPTIONS.timeCost, parallelism: OPTIONS.parallelism });
+    const p = parseOptions(stored);
+    return p.algorithm !== ARGON2ID || p.memoryCost !== OPTIONS.memoryCost || p.timeCost !== OPTIONS.timeCost || p.parallelism !== OPTIONS.parallelism;
   } catch {
     return true;
   }

@@ -10,6 +10,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, withDevDefaults } from '../config';
 import { openMigrated } from '../db';
+import { chooseDatabase } from '../db/choose';
 import { createRedis } from '../runtime';
 import { BlindIndex } from '../services/blind-index';
 import { MIN_PASSWORD_LENGTH } from '../services/passwords';
@@ -77,8 +78,14 @@ async function main(): Promise<number> {
   }
 
   const env = withDevDefaults();
+  // The database npm start uses: beside a gateway on the embedded server, that server (see src/db/choose.ts).
+  const database = await chooseDatabase(env, { database: 'simu' });
+  env.DATABASE_URL = database.url;
   const config = loadConfig(env);
-  const db = await openMigrated(config.DATABASE_URL);
+  const db = await openMigrated(config.DATABASE_URL).catch(async (err: unknown) => {
+    await database.stop();
+    throw err;
+  });
   // Not connected: the login limiter is never used here.
   const redis = createRedis(config.REDIS_URL);
   try {
@@ -107,6 +114,7 @@ async function main(): Promise<number> {
   } finally {
     redis.disconnect();
     await db.destroy();
+    await database.stop();
   }
 }
 

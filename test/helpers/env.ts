@@ -1,4 +1,7 @@
-/** Where the tests find PostgreSQL and Redis: the local services, unless TEST_PG_URL / TEST_REDIS_URL say otherwise. */
+/**
+ * Where the tests find PostgreSQL and Redis: the local services, unless TEST_PG_URL / TEST_REDIS_URL
+ * say otherwise. With no PostgreSQL on 5432, global-setup.ts starts an embedded one and sets TEST_PG_URL.
+ */
 export const TEST_ID_HASH_KEY = 'test-id-hash-key-0123456789';
 export const TEST_WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
 

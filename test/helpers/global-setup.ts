@@ -1,9 +1,38 @@
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { Client } from 'pg';
 import { createDb, ensureDatabase, migrate } from '../../src/db';
+import { chooseDatabase, type ChosenDatabase } from '../../src/db/choose';
 import { seedDemoData } from '../../src/db/seed';
 import { BlindIndex } from '../../src/services/blind-index';
 import { TEST_ID_HASH_KEY, adminUrl, databaseUrl } from './env';
+
+/** The embedded server started here, stopped by global-teardown.ts (same process). */
+export const EMBEDDED_KEY = '__simuTestEmbeddedPostgres';
+
+/**
+ * Where the tests' PostgreSQL is: TEST_PG_URL if set; else the local server when something answers
+ * on 127.0.0.1:5432 (SIMU_PG_PROBE=host:port moves the probe); else an embedded PostgreSQL 18 in
+ * `.simu/test-pg` (kept between runs, fsync off, trust on 127.0.0.1), started here and stopped in global teardown.
+ * TEST_PG_URL is then set for the test files (workers inherit this process's environment).
+ */
+async function testDatabase(): Promise<void> {
+  if (process.env.TEST_PG_URL) return;
+  const chosen: ChosenDatabase = await chooseDatabase(
+    { NODE_ENV: 'test', SIMU_PG_PROBE: process.env.SIMU_PG_PROBE },
+    {
+      database: 'postgres',
+      dataDir: path.resolve(__dirname, '../../.simu/test-pg'),
+      settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '200' },
+      trustLocalhost: true, // like the usual local server: tests log in as roles they create (test/security/db-role.test.ts)
+    },
+  );
+  process.env.TEST_PG_URL = chosen.url;
+  if (chosen.embedded) {
+    (globalThis as Record<string, unknown>)[EMBEDDED_KEY] = chosen;
+    process.stdout.write(`\nTests use ${chosen.description}\n`);
+  }
+}
 
 /**
  * Once per `npm test`: a template database, migrated and loaded with the demo data. Each test file
@@ -17,6 +46,7 @@ import { TEST_ID_HASH_KEY, adminUrl, databaseUrl } from './env';
 export default async function globalSetup(): Promise<void> {
   const keep = process.env.SIMU_TEST_KEEP_TEMPLATE === '1';
   if (keep && process.env.SIMU_TEST_RUN) return; // this process made the template already
+  await testDatabase();
   const runId = keep ? `stryker${process.pid}` : `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   if (keep) await dropTemplatesOfEndedMutationRuns();
   process.env.SIMU_TEST_RUN = runId;

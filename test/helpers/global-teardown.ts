@@ -1,8 +1,19 @@
 import { Client } from 'pg';
+import type { ChosenDatabase } from '../../src/db/choose';
 import { adminUrl } from './env';
+import { EMBEDDED_KEY } from './global-setup';
 
-/** Drops every database this run created (the template and each file's copy; under mutation testing, the copies only: see global-setup.ts). */
+/** Drops every database this run created (the template and each file's copy; under mutation testing, the copies only: see global-setup.ts), then stops the embedded server if setup started one. */
 export default async function globalTeardown(): Promise<void> {
+  const embedded = (globalThis as Record<string, unknown>)[EMBEDDED_KEY] as ChosenDatabase | undefined;
+  try {
+    await dropRunDatabases();
+  } finally {
+    await embedded?.stop();
+  }
+}
+
+async function dropRunDatabases(): Promise<void> {
   const runId = process.env.SIMU_TEST_RUN;
   if (!runId) return;
   const client = new Client({ connectionString: adminUrl() });
