@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { createDb, ensureDatabase, migrate } from '../../src/db';
 import { seedDemoData } from '../../src/db/seed';
 import { BlindIndex } from '../../src/services/blind-index';
-import { TEST_ID_HASH_KEY, adminUrl, databaseUrl } from './env';
+import { TEST_ID_HASH_KEY, adminUrl, databaseUrl, redisUrl } from './env';
 
 /**
  * Once per `npm test`: a template database, migrated and loaded with the demo data. Each test file
@@ -20,6 +21,8 @@ export default async function globalSetup(): Promise<void> {
   const runId = keep ? `stryker${process.pid}` : `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   if (keep) await dropTemplatesOfEndedMutationRuns();
   process.env.SIMU_TEST_RUN = runId;
+  // Which stores this run can use (test/helpers/env.ts testStore, availableStores): PostgreSQL always.
+  process.env.SIMU_TEST_REDIS = (await redisAnswers()) ? 'up' : 'down';
   const template = `simu_test_${runId}_tpl`;
   await ensureDatabase(databaseUrl(template));
   const db = createDb(databaseUrl(template));
@@ -51,5 +54,19 @@ async function dropTemplatesOfEndedMutationRuns(): Promise<void> {
     }
   } finally {
     await client.end();
+  }
+}
+
+async function redisAnswers(): Promise<boolean> {
+  const redis = new Redis(redisUrl(), { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    await redis.ping();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
   }
 }
