@@ -86,7 +86,7 @@ export class PostgresStore implements Store {
           if (row?.ok) {
             const held = new PgHeldSession(q, { session: keys.session(sessionId), lock: keys.lock(sessionId), resume: keys.resume }, token,
               row.session_value ? (JSON.parse(row.session_value) as SessionRecord) : null, ttls.sessionTtlS, ttls.resumeTtlS);
-            if (!row.session_value) held.resume = resumeOf(row.pointer_value, row.pointed_value);
+            if (!row.session_value) held.resume = resumeOf(row.pointer_value, row.pointed_value, phoneHash);
             return held;
           }
           if (Date.now() + LOCK_POLL_MS > deadline) throw new Error('session busy: lock not acquired before the deadline');
@@ -190,11 +190,12 @@ function queries(db: Db) {
 type Queries = ReturnType<typeof queries>;
 
 /** What a redial may continue, from the phone's pointer and the record it names (as the Redis store does). */
-function resumeOf(pointer: string | null, pointed: string | null): ResumePointer | null {
+function resumeOf(pointer: string | null, pointed: string | null, phoneHash: string): ResumePointer | null {
   if (!pointer || !pointed) return null;
   const { sessionId, lang } = JSON.parse(pointer) as Pick<ResumePointer, 'sessionId' | 'lang'>;
   const record = JSON.parse(pointed) as SessionRecord;
-  if (record.ended) return null;
+  // The session may since have been taken over by another phone (its sessionId reused): not ours to resume.
+  if (record.ended || record.phoneHash !== phoneHash) return null;
   return { sessionId, state: record.resumeOffer ?? record.state, lang };
 }
 

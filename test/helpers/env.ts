@@ -31,3 +31,8 @@ export function availableStores(): TestStore[] {
   if (process.env.TEST_STORE) return [testStore()];
   return process.env.SIMU_TEST_REDIS === 'up' ? ['redis', 'postgres'] : ['postgres'];
 }
+
+/** The environment that puts a gateway or worker on the test store. */
+export function storeEnv(kind: TestStore = testStore()): Record<string, string> {
+  return kind === 'redis' ? { STORE: 'redis', REDIS_URL: redisUrl() } : { STORE: 'postgres' };
+}
