@@ -41,8 +41,8 @@ const schema = z.object({
    * database), or `auto`: Redis when REDIS_URL is set or Redis answers on 127.0.0.1:6379, else postgres.
    */
   STORE: z.enum(['redis', 'postgres', 'auto']).default('auto'),
-  /** Unset: Redis is looked for on 127.0.0.1:6379 (STORE=auto) and used if it answers. */
-  REDIS_URL: z.string().url().optional(),
+  /** Unset (or empty): Redis is looked for on 127.0.0.1:6379 (STORE=auto) and used if it answers. */
+  REDIS_URL: z.preprocess((v) => (v === '' ? undefined : v), z.string().url().optional()),
   /** Prefix of every key of the store (Redis or Postgres), so several gateways (or test runs) can share one. */
   REDIS_PREFIX: z.string().default('simu:'),
   WEBHOOK_SECRET: z.string({ error: required }).min(16, 'must be at least 16 characters'),

@@ -1,10 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import { createDb, type Db } from '../../src/db';
 import type { ResumePointer, SessionRecord } from '../../src/engine/session-store';
 import { PostgresStore, RedisStore, type Store, type StoreKind } from '../../src/store';
 import { LOCK_MS } from '../../src/store/types';
+import { StaffSessions } from '../../src/channels/staff/session';
 import { createTestDatabase } from '../helpers/test-app';
 import { availableStores, redisUrl } from '../helpers/env';
 
@@ -445,6 +446,29 @@ describe.each(availableStores())('store contract: %s', (kind) => {
       await store.set(out, '{}', 60_000);
       await other.del(out);
       expect(await store.get(out)).toBeNull();
+    });
+  });
+
+  describe('staff console sessions through StaffSessions (the console\'s own class)', () => {
+    test('create, load (renewing), save, destroy; the absolute limit ends a session; the store keeps only a hash of the cookie', async () => {
+      const sessions = new StaffSessions(store, 'simu_staff', false);
+      const elsewhere = new StaffSessions(other, 'simu_staff', false);
+      const { sid, session } = await sessions.create(7);
+      expect(await elsewhere.load(sid)).toEqual(session);
+      const stored = `staff:sess:${createHash('sha256').update(sid).digest('hex')}`;
+      expect(await store.get(stored)).not.toBeNull();
+      expect(await store.get(`staff:sess:${sid}`)).toBeNull();
+      await elsewhere.save(sid, { ...session, flash: { level: 'ok', key: 'staff.saved' as never } });
+      expect((await sessions.load(sid))?.flash).toEqual({ level: 'ok', key: 'staff.saved' });
+      await sessions.destroy(sid);
+      expect(await elsewhere.load(sid)).toBeNull();
+      expect(await store.get(stored)).toBeNull();
+
+      const old = await sessions.create(7);
+      await sessions.save(old.sid, { ...old.session, createdAt: Date.now() - 13 * 60 * 60 * 1000 });
+      expect(await elsewhere.load(old.sid)).toBeNull();
+      expect(await store.get(`staff:sess:${createHash('sha256').update(old.sid).digest('hex')}`)).toBeNull();
+      expect(await sessions.load('not-a-session-id')).toBeNull();
     });
   });
 
