@@ -292,6 +292,19 @@ describe.each(availableStores())('store contract: %s', (kind) => {
       await same.release();
     });
 
+    test('a pointer whose session was since taken over by another phone (its sessionId reused) offers nothing', async () => {
+      const phone = `phone-${randomBytes(4).toString('hex')}`;
+      const id = sid();
+      const state = { flow: 'check-status' as const, version: 3, snapshot: {} };
+      await (await store.ussdSessions(ttl).acquire(id, phone, Date.now() + 1000)).saveOngoing(record({ phoneHash: phone, state }), { sessionId: id, state, lang: 'en' });
+      // Another phone's hop on the same sessionId saves its own record over it (the engine starts it afresh).
+      const intruder = await other.ussdSessions(ttl).acquire(id, 'phone-intruder', Date.now() + 1000);
+      await intruder.saveOngoing(record({ phoneHash: 'phone-intruder', state }), null);
+      const redial = await store.ussdSessions(ttl).acquire(sid(), phone, Date.now() + 1000);
+      expect(redial.resume).toBeNull();
+      await redial.release();
+    });
+
     test('saving without a pointer clears it; an ended session is kept for retries and offers no resume', async () => {
       const phone = `phone-${randomBytes(4).toString('hex')}`;
       const a = sid();
