@@ -119,7 +119,7 @@ async function main(): Promise<void> {
   const queued = Number((await rt.db('sms_outbound').where({ kind: 'alert', status: 'queued' }).count({ n: '*' }).first())?.n ?? 0);
   const fake = await startFakeAt({ apiKey: 'bench-fake-key' });
   const sender = new AfricasTalkingSender({ baseUrl: fake.url, username: 'bench', apiKey: fake.apiKey, timeoutMs: 10_000 });
-  const worker = new SmsWorker({ db: rt.db, sender, logger: rt.logger, throttle: createThrottle(rt.redis, `${env.REDIS_PREFIX}sms:rate`, RATE), options: { retryBaseMs: 0 } });
+  const worker = new SmsWorker({ db: rt.db, sender, logger: rt.logger, throttle: createThrottle(rt.store, 'sms:rate', RATE), options: { retryBaseMs: 0 } });
   const t1 = performance.now();
   worker.start();
   await new Promise((r) => setTimeout(r, DRAIN_S * 1000));

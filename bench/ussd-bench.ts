@@ -39,6 +39,7 @@ import { seedDemoData } from '../src/db/seed';
 import { luhnValid } from '../src/domain/reference';
 import { catalogues } from '../src/i18n';
 import { BlindIndex } from '../src/services/blind-index';
+import { PostgresStore } from '../src/store';
 
 // The gateway runs in production mode, which refuses short or dev secrets: keys of production's shape.
 // (derived from fixed words, so every child process of the bench computes the same ones).
@@ -95,12 +96,11 @@ async function runCeiling(): Promise<void> {
  */
 async function runFloor(): Promise<void> {
   const { createRuntime } = await import('../src/runtime');
-  const { SessionStore } = await import('../src/engine/session-store');
   const { ussdCallbackChecks } = await import('../src/channels/ussd/router');
   const { atCallbackChecks } = await import('../src/http/at-callback');
   const config = loadConfig(process.env);
   const rt = await createRuntime(config);
-  const store = new SessionStore(rt.redis, `${config.REDIS_PREFIX}floor:`, config.SESSION_TTL_S, config.RESUME_TTL_S);
+  const store = rt.store.ussdSessions({ sessionTtlS: config.SESSION_TTL_S, resumeTtlS: config.RESUME_TTL_S });
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -188,13 +188,13 @@ interface Child {
   port: number;
 }
 
-function startChild(role: 'gateway' | 'ceiling' | 'floor', env: NodeJS.ProcessEnv): Promise<Child> {
+function startChild(role: 'gateway' | 'ceiling' | 'floor', env: NodeJS.ProcessEnv, name: string = role): Promise<Child> {
   const proc = fork(__filename, ['--role', role], { env, execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${role} did not start within 60 s`)), 60000);
     proc.once('message', (m: { port?: number }) => {
       clearTimeout(timer);
-      if (typeof m?.port === 'number') resolve({ name: role, proc, port: m.port });
+      if (typeof m?.port === 'number') resolve({ name, proc, port: m.port });
       else reject(new Error(`${role} sent ${JSON.stringify(m)}`));
     });
     proc.once('exit', (code) => {
@@ -624,6 +624,7 @@ const USAGE = `Usage: npm run bench -- [--concurrency 50] [--seconds 10] [--roun
   --profile DIR  CPU-profile the gateway (and the floor, and --compare) during their measured rounds (files in DIR; read with bench/cpuprofile-top.ts)
   --compare DIR  also run the gateway of another checkout (e.g. a git worktree) as a further target, for before/after
   --no-floor     leave out the floor (the gateway's Redis and SQL work per hop without the engine)
+  --no-pg-store  leave out gateway-pg (the same gateway with STORE=postgres: sessions, locks and limits in PostgreSQL, no Redis)
   --database N   the bench's own database (default simu_bench; created, migrated and seeded if needed)`;
 
 async function main(): Promise<void> {
@@ -638,6 +639,7 @@ async function main(): Promise<void> {
       profile: { type: 'string' },
       compare: { type: 'string' },
       'no-floor': { type: 'boolean', default: false },
+      'no-pg-store': { type: 'boolean', default: false },
       database: { type: 'string', default: 'simu_bench' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -671,6 +673,7 @@ async function main(): Promise<void> {
     NODE_ENV: 'production',
     PORT: '0',
     DATABASE_URL: databaseUrl,
+    STORE: 'redis',
     REDIS_URL: redisUrl,
     REDIS_PREFIX: prefix,
     WEBHOOK_SECRET: SECRET,
@@ -699,7 +702,9 @@ async function main(): Promise<void> {
     startChild('ceiling', env),
     startChild('gateway', { ...env, ...(profileDir ? { BENCH_PROFILE_DIR: profileDir } : {}) }),
     ...(compareDir ? [startChild('gateway', { ...env, REDIS_PREFIX: `${prefix}b:`, BENCH_GATEWAY_SRC: compareDir, ...(profileDir ? { BENCH_PROFILE_DIR: profileDir } : {}) })] : []),
-    ...(values['no-floor'] ? [] : [startChild('floor', { ...env, ...(profileDir ? { BENCH_PROFILE_DIR: profileDir } : {}) })]),
+    ...(values['no-floor'] ? [] : [startChild('floor', { ...env, REDIS_PREFIX: `${prefix}floor:`, ...(profileDir ? { BENCH_PROFILE_DIR: profileDir } : {}) })]),
+    // The same gateway on the Postgres store (issue 11): what a deployment without Redis carries.
+    ...(values['no-pg-store'] ? [] : [startChild('gateway', { ...env, STORE: 'postgres', REDIS_PREFIX: `${prefix}pg:`, ...(profileDir ? { BENCH_PROFILE_DIR: profileDir } : {}) }, 'gateway-pg')]),
   ]);
   const [ceiling, gateway] = children as [Child, Child, ...Child[]];
   const compare = compareDir ? children[2] : undefined;
@@ -757,6 +762,8 @@ async function main(): Promise<void> {
     }
     const f = medians.find((m) => m.target === 'floor');
     const g = medians.find((m) => m.target === 'gateway');
+    const gp = medians.find((m) => m.target === 'gateway-pg');
+    if (gp && g) log(`gateway-pg/gateway  hops/s ${(gp.hopsPerS / g.hopsPerS).toFixed(2)}x   p99 ${(gp.p99 / g.p99).toFixed(2)}x   CPU per hop ${gp.cpuMsPerHop?.toFixed(2)} ms against ${g.cpuMsPerHop?.toFixed(2)} ms (the Postgres store against Redis)`);
     if (f && g) log(`gateway/floor    hops/s ${(g.hopsPerS / f.hopsPerS).toFixed(2)}x   p99 ${(g.p99 / f.p99).toFixed(2)}x   CPU per hop ${g.cpuMsPerHop?.toFixed(2)} ms against ${f.cpuMsPerHop?.toFixed(2)} ms (the floor: the same Redis and SQL work per hop, no engine)`);
     for (const [t, p] of [[gateway, prefix], ...(compare ? [[compare, `${prefix}b:`] as const] : [])] as const) {
       const mem = await redisBytesPerSession(redis, p, t, citizens, blind);
@@ -785,6 +792,8 @@ async function main(): Promise<void> {
       cursor = next;
     } while (cursor !== '0');
     redis.disconnect();
+    const pg = createDb(databaseUrl);
+    await new PostgresStore(pg, prefix, { sweepEveryMs: 0 }).clear().finally(() => pg.destroy());
   }
   if (profileDir) log(`CPU profiles of the measured gateway rounds: ${profileDir}/*-${runId}-round*.cpuprofile (read them with npx tsx bench/cpuprofile-top.ts FILE)`);
 }

@@ -9,6 +9,7 @@ import * as m007 from './20261125_007_sms_channel';
 import * as m008 from './20261125_008_consent_on_screen';
 import * as m009 from './20261125_009_outbox_due_at_once';
 import * as m010 from './20261130_010_sms_inbound_minimal';
+import * as m011 from './20261130_011_store';
 
 /**
  * The migrations in order. Listed explicitly rather than globbed from disk so the same list works
@@ -25,6 +26,7 @@ const all: Array<[string, Knex.Migration]> = [
   ['20261125_008_consent_on_screen', m008],
   ['20261125_009_outbox_due_at_once', m009],
   ['20261130_010_sms_inbound_minimal', m010],
+  ['20261130_011_store', m011],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {

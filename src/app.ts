@@ -31,8 +31,9 @@ export function createApp(rt: Runtime): Express {
         return 'down';
       }
     };
-    const [postgres, redis] = await Promise.all([check(() => rt.db.raw('select 1')), check(() => rt.redis.ping())]);
-    res.status(postgres === 'ok' && redis === 'ok' ? 200 : 503).json({ postgres, redis });
+    const [postgres, store] = await Promise.all([check(() => rt.db.raw('select 1')), check(() => rt.store.ping())]);
+    // Named after the store: { postgres, redis } with Redis, { postgres, store } with the Postgres store.
+    res.status(postgres === 'ok' && store === 'ok' ? 200 : 503).json({ postgres, [rt.store.kind === 'redis' ? 'redis' : 'store']: store });
   });
 
   app.use('/sms/delivery', smsDeliveryRouter({ db: rt.db, logger: rt.logger, atChecks }));

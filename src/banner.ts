@@ -11,6 +11,8 @@ export interface BannerInput {
   webhookSecret: string;
   /** The SMS line: the fake AT's URL, or AT's base URL (and whether this process sends). */
   sms: { fakeAtUrl: string } | { atUrl: string; workerOn: boolean };
+  /** Where sessions and limits live (src/store). */
+  store?: 'redis' | 'postgres';
 }
 
 export function startBanner(b: BannerInput): string {
@@ -21,7 +23,7 @@ export function startBanner(b: BannerInput): string {
     `Simu is listening on ${base}`,
     `  USSD callback (paste into AT's dashboard):  ${base}/ussd?token=${token}`,
     `  USSD end-of-session notifications:           ${base}/ussd/events?token=${token}`,
-    `  Health: ${base}/healthz   Ready: ${base}/readyz`,
+    `  Health: ${base}/healthz   Ready: ${base}/readyz${b.store ? `   Sessions and limits: ${b.store === 'redis' ? 'Redis' : 'PostgreSQL (no Redis)'}` : ''}`,
     `  SMS delivery reports (AT's dashboard):      ${base}/sms/delivery?token=${token}`,
     `  Incoming SMS (AT's dashboard):              ${base}/sms/inbound?token=${token}`,
     'fakeAtUrl' in b.sms

@@ -30,14 +30,20 @@ export function isKeyOf32Bytes(key: string): boolean {
 /**
  * Every setting Simu reads, validated once at start. A bad value stops the process with a
  * message naming the variable, rather than failing later in the middle of a citizen's session.
- * Defaults are the dev defaults: local PostgreSQL and Redis, the fake Africa's Talking server.
+ * Defaults are the dev defaults: local PostgreSQL, Redis if it answers, the fake Africa's Talking server.
  */
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/simu'),
-  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
-  /** Prefix for every Redis key, so several gateways (or test runs) can share one Redis. */
+  /**
+   * Where ephemeral state lives (src/store): `redis`, `postgres` (unlogged tables in DATABASE_URL's
+   * database), or `auto`: Redis when REDIS_URL is set or Redis answers on 127.0.0.1:6379, else postgres.
+   */
+  STORE: z.enum(['redis', 'postgres', 'auto']).default('auto'),
+  /** Unset (or empty): Redis is looked for on 127.0.0.1:6379 (STORE=auto) and used if it answers. */
+  REDIS_URL: z.preprocess((v) => (v === '' ? undefined : v), z.string().url().optional()),
+  /** Prefix of every key of the store (Redis or Postgres), so several gateways (or test runs) can share one. */
   REDIS_PREFIX: z.string().default('simu:'),
   WEBHOOK_SECRET: z.string({ error: required }).min(16, 'must be at least 16 characters'),
   /** The secret being retired during a rotation: accepted beside WEBHOOK_SECRET until it is unset (README, Security). */
@@ -62,7 +68,7 @@ const schema = z.object({
   /** Base URL of AT's API; default from AT_USERNAME (sandbox or live host), or the fake AT server in dev. */
   AT_API_URL: z.string().url().optional(),
   AT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(10000),
-  /** Outbound SMS rate across all workers (a token bucket in Redis); 0 = unthrottled. */
+  /** Outbound SMS rate across all workers (a token bucket in the store); 0 = unthrottled. */
   SMS_MAX_PER_SECOND: z.coerce.number().min(0).max(10000).default(50),
   /** `off`: this process does not send SMS (run `npm run worker` elsewhere). */
   SMS_WORKER: z.enum(['on', 'off']).default('on'),

@@ -15,7 +15,7 @@ import { startBanner } from './banner';
 /**
  * `npm start`: the gateway with demo data. The database: DATABASE_URL, else the local PostgreSQL
  * on 5432, else (outside production) an embedded PostgreSQL in `.simu/pg` (src/db/choose.ts), stopped
- * with the gateway. Creates the database if missing, migrates, loads the demo data (idempotent),
+ * with the gateway. Ephemeral state in Redis when one is configured or answers, else in PostgreSQL (src/store). Creates the database if missing, migrates, loads the demo data (idempotent),
  * listens, and prints the callback URL for AT's dashboard. Outside production, missing secrets get
  * loud dev defaults.
  */
@@ -47,11 +47,11 @@ async function main(): Promise<void> {
   }
   const app = createApp(rt);
   fakeAt?.setDeliveryUrl(`http://127.0.0.1:${config.PORT}/sms/delivery?token=${config.WEBHOOK_SECRET}`);
-  const smsWorker = config.SMS_WORKER === 'on' ? createSmsWorker({ config, db: rt.db, redis: rt.redis, logger: rt.logger, isOptedOut: (phone) => rt.services.optOuts.isOptedOut(phone) }) : null;
+  const smsWorker = config.SMS_WORKER === 'on' ? createSmsWorker({ config, db: rt.db, store: rt.store, logger: rt.logger, isOptedOut: (phone) => rt.services.optOuts.isOptedOut(phone) }) : null;
   smsWorker?.start();
   const server: Server = app.listen(config.PORT, () => {
     const sms = fakeAt ? { fakeAtUrl: fakeAt.url } : { atUrl: atBaseUrl(config), workerOn: smsWorker !== null };
-    process.stdout.write(`${startBanner({ production, port: (server.address() as AddressInfo).port, webhookSecret: config.WEBHOOK_SECRET, sms })}\n`);
+    process.stdout.write(`${startBanner({ production, port: (server.address() as AddressInfo).port, webhookSecret: config.WEBHOOK_SECRET, sms, store: rt.store.kind })}\n`);
   });
 
   const shutdown = (signal: string) => {

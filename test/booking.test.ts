@@ -316,7 +316,7 @@ describe('sizes', () => {
   test('the session record stays under 2 KB on the biggest booking screens', async () => {
     t.setNow('2026-11-25T06:00:00Z');
     const phone = await newPhone('sw');
-    const size = async () => Buffer.byteLength((await t.rt.redis.get(`${t.config.REDIS_PREFIX}ussd:s:${phone.sessionId}`)) ?? '');
+    const size = async () => Buffer.byteLength((await t.rt.store.get(`ussd:s:${phone.sessionId}`)) ?? '');
     const sizes: number[] = [];
     await phone.dial();
     // Western: the region with the most centres (10); then the day with the most times, and confirm.

@@ -6,7 +6,8 @@ import type { Hop } from './hop-context';
 import { Conversation, FlowMachines, type ConversationHost, type DialContext, type KnownLang } from './conversation';
 import { maskCodes } from './one-time-codes';
 import { renderPages } from './screen';
-import type { SessionRecord, SessionStore } from './session-store';
+import type { SessionRecord } from './session-store';
+import type { UssdSessions } from '../store/types';
 
 export interface UssdRequest {
   sessionId: string;
@@ -17,7 +18,7 @@ export interface UssdRequest {
 }
 
 export interface EngineDeps {
-  store: SessionStore;
+  store: UssdSessions;
   blind: BlindIndex;
   /** What a dial needs in one query: the phone's saved language (null on its first dial) and the notices to show first. */
   dialContext: (phone: string) => Promise<DialContext>;

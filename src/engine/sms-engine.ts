@@ -1,15 +1,15 @@
-import type { Redis } from 'ioredis';
 import type { FlowInput, FlowName, Lang } from '../../flows/types';
 import type { Logger } from '../log';
 import type { BlindIndex } from '../services/blind-index';
 import { Conversation, type ConversationHost, type DialContext, type FlowMachines } from './conversation';
 import type { Hop } from './hop-context';
-import { acquireLock, type ConversationState } from './session-store';
+import type { ConversationState } from './session-store';
+import type { Store } from '../store/types';
 
 export interface SmsEngineDeps {
   flows: FlowMachines;
-  redis: Redis;
-  redisPrefix: string;
+  /** Where conversations live between messages (Redis or the Postgres store). */
+  store: Store;
   blind: BlindIndex;
   logger: Logger;
   /** An SMS conversation lives this long after the citizen's last message (15 minutes). */
@@ -50,15 +50,15 @@ export class SmsEngine implements ConversationHost {
     return { lang: null, undeliveredCode: false, consentCode: false };
   }
 
-  private key = (phone: string) => `${this.deps.redisPrefix}sms:s:${this.deps.blind.phone(phone)}`;
+  private key = (phone: string) => `sms:s:${this.deps.blind.phone(phone)}`;
 
   async active(phone: string): Promise<boolean> {
-    return (await this.deps.redis.exists(this.key(phone))) === 1;
+    return this.deps.store.exists(this.key(phone));
   }
 
   /** Ends the phone's conversation; returns its language (null when none was running). */
   async end(phone: string): Promise<Lang | null> {
-    const raw = await this.deps.redis.getdel(this.key(phone));
+    const raw = await this.deps.store.getdel(this.key(phone));
     return raw ? (JSON.parse(raw) as SmsRecord).lang : null;
   }
 
@@ -87,9 +87,9 @@ export class SmsEngine implements ConversationHost {
   private async turn(phone: string, step: (convo: Conversation, saved: SmsRecord | null) => Promise<boolean>, startLang?: Lang): Promise<SmsTurn | null> {
     const key = this.key(phone);
     const deadline = Date.now() + this.deps.deadlineMs;
-    const release = await acquireLock(this.deps.redis, `${key}:lock`, deadline);
+    const release = await this.deps.store.lock(`${key}:lock`, deadline);
     try {
-      const raw = startLang ? null : await this.deps.redis.get(key);
+      const raw = startLang ? null : await this.deps.store.get(key);
       const saved = raw ? (JSON.parse(raw) as SmsRecord) : null;
       const lang = startLang ?? saved?.lang ?? 'en';
       const hop: Hop = { phone, lang, channel: 'sms', sessionId: `sms:${key.slice(-12)}` };
@@ -98,8 +98,8 @@ export class SmsEngine implements ConversationHost {
       const { text, end } = convo.renderText();
       const carriesCode = convo.showsOneTimeCode();
       const record: SmsRecord = { v: 1, ...convo.saved() }; // also stops the actor
-      if (end) await this.deps.redis.del(key);
-      else await this.deps.redis.set(key, JSON.stringify(record), 'EX', this.deps.ttlS);
+      if (end) await this.deps.store.del(key);
+      else await this.deps.store.set(key, JSON.stringify(record), this.deps.ttlS * 1000);
       return { text, ended: end, carriesCode };
     } finally {
       await release().catch(() => undefined);

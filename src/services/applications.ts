@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Store } from '../store/types';
 import type { Db } from '../db';
 import { prepare, type Prepared } from '../db/prepared';
 import type { BlindIndex } from './blind-index';
@@ -22,10 +22,10 @@ export class ApplicationService {
   private readonly byReference: Prepared<{ reference: string }, Record<string, unknown>>;
   private readonly byPhone: Prepared<{ phone: string }, Record<string, unknown>>;
 
-  private readonly idFailures: { reference: RateLimiterRedis; phone: RateLimiterRedis };
+  private readonly idFailures: { reference: RateLimiterAbstract; phone: RateLimiterAbstract };
 
-  constructor(private readonly db: Db, private readonly blind: BlindIndex, limits: { redis: Redis; redisPrefix: string }) {
-    const limiter = (name: string, points: number) => new RateLimiterRedis({ storeClient: limits.redis, keyPrefix: `${limits.redisPrefix}rl:status-id-${name}`, points, duration: DAY_S });
+  constructor(private readonly db: Db, private readonly blind: BlindIndex, limits: { store: Store }) {
+    const limiter = (name: string, points: number) => limits.store.rateLimiter({ keyPrefix: `rl:status-id-${name}`, points, duration: DAY_S });
     this.idFailures = { reference: limiter('ref', MAX_ID_FAILURES_PER_REFERENCE), phone: limiter('ph', MAX_ID_FAILURES_PER_PHONE) };
     this.byReference = prepare(db, 'application_by_reference', ['reference'], (p) => this.summaries().where('a.reference', p.reference).limit(1));
     this.byPhone = prepare(db, 'applications_by_phone', ['phone'], (p) =>
@@ -64,18 +64,18 @@ export class ApplicationService {
 
   /**
    * The applicant's ID number for a reference, typed from `phone`. One failure point is taken from
-   * the reference's and the phone's limits before anything is looked up (atomic in Redis: racing
+   * the reference's and the phone's limits before anything is looked up (atomic in the store: racing
    * guesses cannot all slip in), and given back on a match. An unknown reference and a wrong ID
    * number take the very same path, so they answer alike and in the same time.
    */
   async verify(reference: string, idNumber: string, phone: string): Promise<VerifyResult> {
-    // Keyed hashes: the rate-limit keys in Redis hold neither the reference nor the phone number.
-    const keys: Array<[RateLimiterRedis, string]> = [
+    // Keyed hashes: the rate-limit keys in the store hold neither the reference nor the phone number.
+    const keys: Array<[RateLimiterAbstract, string]> = [
       [this.idFailures.reference, this.blind.text(`ref:${reference}`)],
       [this.idFailures.phone, this.blind.phone(phone)],
     ];
     const taken = await Promise.allSettled(keys.map(([l, k]) => l.consume(k)));
-    for (const r of taken) if (r.status === 'rejected' && !(r.reason instanceof RateLimiterRes)) throw r.reason; // a Redis error is not a refusal
+    for (const r of taken) if (r.status === 'rejected' && !(r.reason instanceof RateLimiterRes)) throw r.reason; // a store error is not a refusal
     if (taken.some((r) => r.status === 'rejected')) return { kind: 'locked' };
     const [row] = await this.byReference({ reference });
     if (row && row.id_hash === this.blind.idNumber(idNumber)) {

@@ -1,7 +1,7 @@
 import { randomInt, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
-import type { Redis } from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Store } from '../store/types';
 import type { Db } from '../db';
 import type { Lang } from '../../flows/types';
 import { translate } from '../i18n';
@@ -146,19 +146,19 @@ const ageOut = (at: Date | null, now: Date): boolean => at === null || at <= now
  *   their centre, the citizen id and hashed ID number, and the outcome.
  */
 export class AssistService {
-  private readonly lookups: RateLimiterRedis;
+  private readonly lookups: RateLimiterAbstract;
   /** Consent-code SMS per citizen per hour, whoever asks and from whichever visit (issue 10, finding 13). */
-  private readonly consentSms: RateLimiterRedis;
+  private readonly consentSms: RateLimiterAbstract;
   private readonly now: () => Date;
 
   constructor(private readonly deps: {
-    db: Db; redis: Redis; redisPrefix: string; blind: BlindIndex; sealer: Sealer; reset: ResetService; appointments: AppointmentService;
+    db: Db; store: Store; blind: BlindIndex; sealer: Sealer; reset: ResetService; appointments: AppointmentService;
     startSmsFlow?: SmsFlowStarter; now?: () => Date; consentSmsPerCitizenPerHour?: number;
   }) {
     this.now = deps.now ?? (() => new Date());
-    this.lookups = new RateLimiterRedis({ storeClient: deps.redis, keyPrefix: `${deps.redisPrefix}rl:staff-lookup`, points: LOOKUPS_PER_HOUR, duration: 3600 });
-    this.consentSms = new RateLimiterRedis({
-      storeClient: deps.redis, keyPrefix: `${deps.redisPrefix}rl:consent-sms`, points: deps.consentSmsPerCitizenPerHour ?? CONSENT_SMS_PER_CITIZEN_PER_HOUR, duration: 3600,
+    this.lookups = deps.store.rateLimiter({ keyPrefix: 'rl:staff-lookup', points: LOOKUPS_PER_HOUR, duration: 3600 });
+    this.consentSms = deps.store.rateLimiter({
+      keyPrefix: 'rl:consent-sms', points: deps.consentSmsPerCitizenPerHour ?? CONSENT_SMS_PER_CITIZEN_PER_HOUR, duration: 3600,
     });
   }
 
@@ -274,7 +274,7 @@ export class AssistService {
         await log('too_many_sends');
         return { kind: 'too_many_sends' as const };
       }
-      // Counted per citizen (the Postgres id; no phone or ID number in Redis), across visits and staff.
+      // Counted per citizen (the Postgres id; no phone or ID number in the store), across visits and staff.
       try {
         await this.consentSms.consume(`citizen:${visit.citizenId}`);
       } catch (err) {

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { Db } from '../db';
+import type { Store } from '../store/types';
 import { ApplicationService } from './applications';
 import { AgencyService } from './agencies';
 import { AppointmentService } from './appointments';
@@ -29,14 +29,14 @@ export interface Services {
 
 export interface ServiceDeps {
   db: Db;
-  redis: Redis;
-  redisPrefix: string;
+  /** Ephemeral state (rate limits): Redis or the Postgres store. */
+  store: Store;
   idHashKey: string;
   /** The clock every service reads; tests pass a fixed one. */
   now?: () => Date;
 }
 
-export function createServices({ db, redis, redisPrefix, idHashKey, now }: ServiceDeps): Services {
+export function createServices({ db, store, idHashKey, now }: ServiceDeps): Services {
   const blind = new BlindIndex(idHashKey);
   const sealer = new Sealer(idHashKey);
   const optOuts = new OptOutService(db, blind);
@@ -44,10 +44,10 @@ export function createServices({ db, redis, redisPrefix, idHashKey, now }: Servi
     blind,
     sealer,
     notices: new DialNotices({ db, blind, sealer, ...(now ? { now } : {}) }),
-    applications: new ApplicationService(db, blind, { redis, redisPrefix }),
+    applications: new ApplicationService(db, blind, { store }),
     citizens: new CitizenService(db, blind),
     preferences: new PreferenceService(db, blind),
-    reset: new ResetService({ db, redis, redisPrefix, blind, sealer, ...(now ? { now } : {}) }),
+    reset: new ResetService({ db, store, blind, sealer, ...(now ? { now } : {}) }),
     appointments: new AppointmentService(db, { now: now ?? (() => new Date()) }),
     optOuts,
     statusUpdates: new StatusUpdateService(db, blind),

@@ -1,6 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Db } from '../db';
 import type { Lang } from '../../flows/types';
 import type { PrepareResult, ResetResult } from '../../flows/reset-code';
@@ -9,6 +8,7 @@ import { enqueueSms } from '../sms/outbox';
 import { audit, type AuditEntry } from './audit';
 import type { BlindIndex } from './blind-index';
 import type { Sealer } from './sealer';
+import type { Store } from '../store/types';
 
 const CODE_VALID_MS = 10 * 60 * 1000;
 const DAY_S = 24 * 60 * 60;
@@ -17,8 +17,7 @@ export const MAX_RESETS_PER_DAY = 3;
 
 export interface ResetDeps {
   db: Db;
-  redis: Redis;
-  redisPrefix: string;
+  store: Store;
   blind: BlindIndex;
   sealer: Sealer;
   now?: () => Date;
@@ -35,14 +34,14 @@ export const nairobiTime = (d: Date): string =>
  * are limited per ID number and per phone, successful resets per account, each per 24 hours.
  */
 export class ResetService {
-  private readonly failures: RateLimiterRedis;
-  private readonly resets: RateLimiterRedis;
+  private readonly failures: RateLimiterAbstract;
+  private readonly resets: RateLimiterAbstract;
   private readonly now: () => Date;
 
   constructor(private readonly deps: ResetDeps) {
     this.now = deps.now ?? (() => new Date());
-    this.failures = new RateLimiterRedis({ storeClient: deps.redis, keyPrefix: `${deps.redisPrefix}rl:reset-fail`, points: MAX_FAILED_PER_DAY, duration: DAY_S });
-    this.resets = new RateLimiterRedis({ storeClient: deps.redis, keyPrefix: `${deps.redisPrefix}rl:reset-ok`, points: MAX_RESETS_PER_DAY, duration: DAY_S });
+    this.failures = deps.store.rateLimiter({ keyPrefix: 'rl:reset-fail', points: MAX_FAILED_PER_DAY, duration: DAY_S });
+    this.resets = deps.store.rateLimiter({ keyPrefix: 'rl:reset-ok', points: MAX_RESETS_PER_DAY, duration: DAY_S });
   }
 
   private failureKeys(idRef: string, phone: string): string[] {
@@ -56,12 +55,12 @@ export class ResetService {
 
   /**
    * Takes one failure point from every key before anything is checked (each consume is atomic in
-   * Redis), so however many attempts race, at most MAX_FAILED_PER_DAY per key are evaluated; a
+   * the store), so however many attempts race, at most MAX_FAILED_PER_DAY per key are evaluated; a
    * success gives its points back. False: a key's limit is spent, refuse without looking further.
    */
   private async reserveAttempt(keys: string[]): Promise<boolean> {
     const taken = await Promise.allSettled(keys.map((k) => this.failures.consume(k)));
-    for (const r of taken) if (r.status === 'rejected' && !(r.reason instanceof RateLimiterRes)) throw r.reason; // a Redis error is not a refusal
+    for (const r of taken) if (r.status === 'rejected' && !(r.reason instanceof RateLimiterRes)) throw r.reason; // a store error is not a refusal
     return taken.every((r) => r.status === 'fulfilled');
   }
 

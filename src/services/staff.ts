@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Store } from '../store/types';
 import type { Db } from '../db';
 import { audit } from './audit';
 import type { BlindIndex } from './blind-index';
@@ -89,20 +89,20 @@ export const tokenHash = (token: string): string => createHash('sha256').update(
 
 /**
  * Staff accounts: creation, password login with lockout, and API tokens. Passwords are argon2id
- * hashes; a token is kept as its SHA-256. Password attempts are counted in Redis per username
+ * hashes; a token is kept as its SHA-256. Password attempts are counted in the store per username
  * (keyed hash), the same way for known and unknown names, so the answers do not tell which exist.
  */
 export class StaffService {
-  private readonly attempts: RateLimiterRedis;
-  private readonly perIp: RateLimiterRedis;
-  private readonly global: RateLimiterRedis;
+  private readonly attempts: RateLimiterAbstract;
+  private readonly perIp: RateLimiterAbstract;
+  private readonly global: RateLimiterAbstract;
   private readonly now: () => Date;
 
-  constructor(private readonly deps: { db: Db; redis: Redis; redisPrefix: string; blind: BlindIndex; now?: () => Date; limits?: LoginLimits }) {
+  constructor(private readonly deps: { db: Db; store: Store; blind: BlindIndex; now?: () => Date; limits?: LoginLimits }) {
     this.now = deps.now ?? (() => new Date());
     const limits = deps.limits ?? DEFAULT_LOGIN_LIMITS;
     const limiter = (name: string, points: number, duration: number) =>
-      new RateLimiterRedis({ storeClient: deps.redis, keyPrefix: `${deps.redisPrefix}rl:${name}`, points, duration });
+      deps.store.rateLimiter({ keyPrefix: `rl:${name}`, points, duration });
     this.attempts = limiter('staff-login-account', MAX_FAILED_LOGINS, LOCK_MINUTES * 60);
     this.perIp = limiter('staff-login-ip', limits.perIp, LOCK_MINUTES * 60);
     this.global = limiter('staff-login-all', limits.globalPerMin, 60);
@@ -184,7 +184,7 @@ export class StaffService {
   }
 
   /**
-   * Reserves one password check on an account before any verification (one atomic INCR in Redis),
+   * Reserves one password check on an account before any verification (one atomic increment in the store),
    * so a burst of parallel guesses gets MAX_FAILED_LOGINS checks, not one per request. Returns the
    * attempt number, or null when the account is locked (nothing is verified then).
    */
@@ -207,7 +207,7 @@ export class StaffService {
   private async recordFailure(key: string, attempt: number, staffId: number | null): Promise<boolean> {
     const lockedNow = attempt >= MAX_FAILED_LOGINS;
     if (lockedNow) await this.attempts.block(key, LOCK_MINUTES * 60);
-    // Mirrored in Postgres for the admin page ("locked until", the unlock button); Redis decides.
+    // Mirrored in Postgres for the admin page ("locked until", the unlock button); the store decides.
     // An unknown username runs the same UPDATE on no row: the same round trips either way.
     const now = this.now();
     await this.deps.db('staff').where({ id: staffId ?? 0 }).update({

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { SharedTokenBucket, Store } from '../store/types';
 
 /**
  * The outbound SMS rate limit, a token bucket: `ratePerSecond` tokens a second, at most `burst`
@@ -52,64 +52,31 @@ export class TokenBucket implements Throttle {
   }
 }
 
-/*
- * The same bucket in Redis, so the rate holds across every worker of the deployment (AT's limits
- * are per account, not per process). Time comes from Redis itself (TIME), so workers on different
- * machines share one clock. KEYS[1] bucket; ARGV rate/s, burst, max wanted. Returns {granted, waitMs}.
- */
-const TAKE = `
-local rate = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local want = tonumber(ARGV[3])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local s = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens = tonumber(s[1]) or burst
-local ts = tonumber(s[2]) or now
-if now > ts then
-  tokens = math.min(burst, tokens + (now - ts) * rate / 1000)
-  ts = now
-end
-local granted = math.min(want, math.floor(tokens))
-if granted < 0 then granted = 0 end
-tokens = tokens - granted
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(ts))
-redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 60000)
-local wait = 0
-if granted == 0 then wait = math.ceil((1 - tokens) * 1000 / rate) end
-return {granted, wait}
-`;
-const REFUND = `
-local burst = tonumber(ARGV[1])
-local tokens = tonumber(redis.call('HGET', KEYS[1], 'tokens'))
-if tokens then redis.call('HSET', KEYS[1], 'tokens', tostring(math.min(burst, tokens + tonumber(ARGV[2])))) end
-return 1
-`;
-
 /**
- * Redis-backed bucket. If Redis does not answer, the worker keeps sending under an in-process
- * bucket of the same rate (per process, so a degraded deployment may exceed the rate by its
- * number of workers) rather than stopping a login code.
+ * The bucket in the store (Redis: a Lua script on Redis's clock; Postgres: a function on the
+ * database's clock; see src/store), so the rate holds across every worker of the deployment (AT's
+ * limits are per account, not per process). If the store does not answer, the worker keeps sending
+ * under an in-process bucket of the same rate (per process, so a degraded deployment may exceed the
+ * rate by its number of workers) rather than stopping a login code.
  */
-export class RedisTokenBucket implements Throttle {
+export class SharedThrottle implements Throttle {
   private readonly fallback: TokenBucket;
-  private readonly burst: number;
+  private readonly bucket: SharedTokenBucket;
 
   constructor(
-    private readonly redis: Redis,
-    private readonly key: string,
-    private readonly ratePerSecond: number,
-    burst?: number,
+    store: Pick<Store, 'tokenBucket'>,
+    key: string,
+    ratePerSecond: number,
+    burst: number = Math.max(1, Math.ceil(ratePerSecond)),
     private readonly onFallback: (err: Error) => void = () => undefined,
   ) {
-    this.burst = burst ?? Math.max(1, Math.ceil(ratePerSecond));
-    this.fallback = new TokenBucket(ratePerSecond, this.burst);
+    this.bucket = store.tokenBucket(key, ratePerSecond, burst);
+    this.fallback = new TokenBucket(ratePerSecond, burst);
   }
 
   async take(max: number): Promise<{ granted: number; waitMs: number }> {
     try {
-      const [granted, waitMs] = (await this.redis.eval(TAKE, 1, this.key, this.ratePerSecond, this.burst, max)) as [number, number];
-      return { granted: Number(granted), waitMs: Number(waitMs) };
+      return await this.bucket.take(max);
     } catch (err) {
       this.onFallback(err as Error);
       return this.fallback.take(max);
@@ -119,15 +86,15 @@ export class RedisTokenBucket implements Throttle {
   async refund(n: number): Promise<void> {
     if (n <= 0) return;
     try {
-      await this.redis.eval(REFUND, 1, this.key, this.burst, n);
+      await this.bucket.refund(n);
     } catch {
       // A lost refund only slows sending for a moment.
     }
   }
 }
 
-/** The throttle for a configured rate: 0 = unthrottled. */
-export function createThrottle(redis: Redis | null, key: string, ratePerSecond: number, onFallback?: (err: Error) => void): Throttle {
+/** The throttle for a configured rate: 0 = unthrottled; no store = this process's own bucket. */
+export function createThrottle(store: Pick<Store, 'tokenBucket'> | null, key: string, ratePerSecond: number, onFallback?: (err: Error) => void): Throttle {
   if (ratePerSecond <= 0) return unthrottled;
-  return redis ? new RedisTokenBucket(redis, key, ratePerSecond, undefined, onFallback) : new TokenBucket(ratePerSecond);
+  return store ? new SharedThrottle(store, key, ratePerSecond, undefined, onFallback) : new TokenBucket(ratePerSecond);
 }

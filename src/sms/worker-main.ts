@@ -1,16 +1,16 @@
-import { Redis } from 'ioredis';
 import { loadConfig, withDevDefaults } from '../config';
 import { createDb } from '../db';
 import { createLogger } from '../log';
 import { BlindIndex } from '../services/blind-index';
 import { OptOutService } from '../services/opt-outs';
+import { createStore } from '../store';
 import { atBaseUrl } from './africastalking';
 import { createSmsWorker } from './worker';
 
 /**
  * `npm run worker`: the SMS worker on its own (e.g. `SMS_WORKER=off npm start` for the gateway and
  * one or more of these beside it; they share the outbox through SKIP LOCKED and the rate through
- * Redis). Same environment as the gateway; it does not migrate (the gateway or `npm run migrate` does).
+ * the store: Redis, or the Postgres store, chosen as the gateway chooses). Same environment as the gateway; it does not migrate (the gateway or `npm run migrate` does).
  * Outside production without AT credentials it sends to the dev gateway's fake AT (PORT+1).
  */
 async function main(): Promise<void> {
@@ -25,11 +25,9 @@ async function main(): Promise<void> {
   const config = loadConfig(env);
   const logger = createLogger(config.LOG_LEVEL);
   const db = createDb(config.DATABASE_URL);
-  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
-  redis.on('error', (err) => logger.warn('redis error', { error: err.message }));
-  await redis.connect(); // the shared rate limit lives there
+  const store = await createStore(config, { db, logger }); // the shared rate limit lives there
   const optOuts = new OptOutService(db, new BlindIndex(config.ID_HASH_KEY));
-  const worker = createSmsWorker({ config, db, redis, logger, isOptedOut: (phone) => optOuts.isOptedOut(phone) });
+  const worker = createSmsWorker({ config, db, store, logger, isOptedOut: (phone) => optOuts.isOptedOut(phone) });
   worker.start();
   logger.info('sms worker started', { at: atBaseUrl(config), maxPerSecond: config.SMS_MAX_PER_SECOND });
 
@@ -42,7 +40,7 @@ async function main(): Promise<void> {
     void worker
       .stop()
       .then(async () => {
-        redis.disconnect();
+        await store.close();
         await db.destroy();
       })
       .then(() => process.exit(0));

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { scrubOneTimeCodes } from './outbox';
 import { clearExpiredSealedCodes } from '../services/sealed-codes';
-import type { Redis } from 'ioredis';
+import type { Store } from '../store/types';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import { AfricasTalkingSender, atBaseUrl } from './africastalking';
@@ -388,11 +388,12 @@ export class SmsWorker {
   }
 }
 
-/** The worker the gateway and `npm run worker` run: AT (or the fake) per config, the Redis throttle. */
+/** The worker the gateway and `npm run worker` run: AT (or the fake) per config, the throttle in the store. */
 export function createSmsWorker(deps: {
   config: Config;
   db: Knex;
-  redis: Redis | null;
+  /** Where the shared throttle lives (null: a bucket of this process only). */
+  store: Store | null;
   logger: Logger;
   sender?: SmsSender;
   /** STOP: non-essential messages to these phones are cancelled at send time (see SmsWorkerDeps). */
@@ -412,8 +413,8 @@ export function createSmsWorker(deps: {
     });
   }
   let warned = false;
-  const throttle = createThrottle(deps.redis, `${config.REDIS_PREFIX}sms:throttle`, config.SMS_MAX_PER_SECOND, (err) => {
-    if (!warned) logger.warn('sms throttle: Redis unavailable, limiting per process', { error: err.message });
+  const throttle = createThrottle(deps.store, 'sms:throttle', config.SMS_MAX_PER_SECOND, (err) => {
+    if (!warned) logger.warn('sms throttle: store unavailable, limiting per process', { error: err.message });
     warned = true;
   });
   const batchSize = config.SMS_MAX_PER_SECOND > 0 ? Math.max(1, Math.min(50, Math.ceil(config.SMS_MAX_PER_SECOND))) : 50;

@@ -4,7 +4,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { loadConfig, withDevDefaults } from '../config';
 import { createDb, migrate } from '../db';
 import { createServices } from '../services';
-import { createRedis } from '../runtime';
+import { PostgresStore } from '../store';
 import type { StatusChange } from '../services/status-updates';
 
 /**
@@ -37,11 +37,11 @@ async function main(): Promise<void> {
   const env = withDevDefaults();
   const config = loadConfig(env);
   const db = createDb(config.DATABASE_URL);
-  const redis = createRedis(config.REDIS_URL);
-  await redis.connect();
+  // The import uses no ephemeral state (no sessions, no rate limits): no Redis needed, none opened.
+  const store = new PostgresStore(db, config.REDIS_PREFIX, { sweepEveryMs: 0 });
   try {
     await migrate(db);
-    const services = createServices({ db, redis, redisPrefix: config.REDIS_PREFIX, idHashKey: config.ID_HASH_KEY });
+    const services = createServices({ db, store, idHashKey: config.ID_HASH_KEY });
     let agencyCode: string | null = null;
     if (agency) {
       const row = await db('agencies').where({ code: agency }).first('agency_code');
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     const seconds = (Date.now() - started) / 1000;
     console.log(`updated ${counts.updated}, unchanged ${counts.unchanged}, not found ${counts.not_found}, refused ${counts.invalid + counts.forbidden}; ${counts.notified} SMS queued; ${(changes.length / seconds).toFixed(0)} changes/s`);
   } finally {
-    redis.disconnect();
+    await store.close();
     await db.destroy();
   }
 }

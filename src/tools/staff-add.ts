@@ -5,13 +5,13 @@
  * echo, or read from the first line of standard input when that is not a terminal
  * (`printf '%s\n' "$PW" | npm run staff:add -- ...`). Never as a flag: flags end up in shell
  * history and in `ps`. `--token` also issues an API token for the JSON API and prints it once.
- * Reads DATABASE_URL (and ID_HASH_KEY, REDIS_URL) like the gateway; migrates the database first.
+ * Reads DATABASE_URL (and ID_HASH_KEY) like the gateway; migrates the database first.
  */
 import { parseArgs } from 'node:util';
 import { loadConfig, withDevDefaults } from '../config';
 import { openMigrated } from '../db';
 import { chooseDatabase } from '../db/choose';
-import { createRedis } from '../runtime';
+import { PostgresStore } from '../store';
 import { BlindIndex } from '../services/blind-index';
 import { MIN_PASSWORD_LENGTH } from '../services/passwords';
 import { ROLES, StaffService } from '../services/staff';
@@ -86,10 +86,10 @@ async function main(): Promise<number> {
     await database.stop();
     throw err;
   });
-  // Not connected: the login limiter is never used here.
-  const redis = createRedis(config.REDIS_URL);
+  // The login limiter is never used here: no Redis needed, none opened.
+  const store = new PostgresStore(db, config.REDIS_PREFIX, { sweepEveryMs: 0 });
   try {
-    const staff = new StaffService({ db, redis, redisPrefix: config.REDIS_PREFIX, blind: new BlindIndex(config.ID_HASH_KEY) });
+    const staff = new StaffService({ db, store, blind: new BlindIndex(config.ID_HASH_KEY) });
     const r = await staff.create({ username: values.username, name: values.name, role: values.role, centreCode: values.centre, password }, null);
     if (r.kind !== 'created') {
       const why: Record<string, string> = {
@@ -112,7 +112,7 @@ async function main(): Promise<number> {
     }
     return 0;
   } finally {
-    redis.disconnect();
+    await store.close();
     await db.destroy();
     await database.stop();
   }

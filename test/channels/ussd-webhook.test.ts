@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 import { UssdPhone } from '../helpers/phone';
-import { TEST_WEBHOOK_SECRET } from '../helpers/env';
+import { TEST_WEBHOOK_SECRET, testStore } from '../helpers/env';
 import { DEMO } from '../helpers/kit';
 
 /**
@@ -151,10 +151,10 @@ describe('health', () => {
     expect(res.text).toBe('ok');
   });
 
-  test('GET /readyz answers 200 when Postgres and Redis both answer', async () => {
+  test('GET /readyz answers 200 when Postgres and the store both answer, naming the store', async () => {
     const res = await request(t.app).get('/readyz');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ postgres: 'ok', redis: 'ok' });
+    expect(res.body).toEqual(testStore() === 'redis' ? { postgres: 'ok', redis: 'ok' } : { postgres: 'ok', store: 'ok' });
   });
 });
 

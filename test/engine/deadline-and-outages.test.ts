@@ -5,7 +5,7 @@ import { Client } from 'pg';
 import { buildApp, createTestApp, createTestDatabase, type HandBuilt, type TestApp } from '../helpers/test-app';
 import { UssdPhone } from '../helpers/phone';
 import { DEMO, hop } from '../helpers/kit';
-import { redisUrl } from '../helpers/env';
+import { redisUrl, testStore } from '../helpers/env';
 
 /**
  * Engine rule 5: each hop has a deadline (USSD_HOP_DEADLINE_MS, default 2000). A slow lookup, or
@@ -20,6 +20,8 @@ const MARGIN_MS = 1500;
 /** Collected: a status that no longer changes, so its answer ends the session. */
 const HUSSEIN_PASSPORT = '1026091006001';
 const newSession = () => `ATUid_${randomBytes(12).toString('hex')}`;
+/** With the Postgres store, sessions live in the database that goes down; with Redis they do not. */
+const STORE = testStore();
 
 /** A TCP server that accepts connections and never says a word: a database that hangs. */
 async function silentServer(): Promise<{ port: number; close: () => Promise<void> }> {
@@ -38,15 +40,18 @@ async function silentServer(): Promise<{ port: number; close: () => Promise<void
   };
 }
 
-/** A TCP proxy in front of the shared Redis that the test can cut and restore (the shared server stays up). */
-async function redisProxy(): Promise<{ port: number; cut: () => Promise<void>; restore: () => Promise<void>; close: () => Promise<void> }> {
-  const target = new URL(redisUrl());
+/**
+ * A TCP proxy in front of a shared server (Redis, or PostgreSQL for the Postgres store) that the
+ * test can cut and restore: the shared server itself stays up for everyone else.
+ */
+async function tcpProxy(targetUrl: string, defaultPort: number): Promise<{ port: number; cut: () => Promise<void>; restore: () => Promise<void>; close: () => Promise<void> }> {
+  const target = new URL(targetUrl);
   const sockets = new Set<net.Socket>();
   let server: net.Server | null = null;
   let port = 0;
   const listen = async () => {
     server = net.createServer((client) => {
-      const upstream = net.connect(Number(target.port || 6379), target.hostname);
+      const upstream = net.connect(Number(target.port || defaultPort), target.hostname);
       for (const s of [client, upstream]) {
         sockets.add(s);
         s.on('error', () => undefined);
@@ -89,8 +94,9 @@ describe('engine rule 5: a deadline on every hop; outages answer END with an apo
   describe('Postgres unreachable (connection refused)', () => {
     let dead: HandBuilt;
     beforeAll(async () => {
-      // The real app whose database is a closed port; it shares the healthy app's Redis prefix, so
-      // a session can start on one and go on on the other, as if Postgres went down mid-session.
+      // The real app whose database is a closed port; it shares the healthy app's store prefix, so
+      // a session can start on one and go on on the other, as if Postgres went down mid-session
+      // (with the Postgres store, the sessions are in the database that is down).
       dead = await buildApp({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/x', REDIS_PREFIX: t.config.REDIS_PREFIX });
     });
     afterAll(async () => dead.rt.close());
@@ -105,7 +111,7 @@ describe('engine rule 5: a deadline on every hop; outages answer END with an apo
       expect(JSON.parse(line as string)).toMatchObject({ level: 'error', message: 'ussd hop failed', sessionId, cause: 'error' });
     });
 
-    test('mid-session, in the session language; a hop that needs no database still works; the citizen can resume once it is back', async () => {
+    (STORE === 'redis' ? test : test.skip)('Redis store: mid-session, in the session language; a hop that needs no database still works; the citizen can resume once it is back', async () => {
       const sessionId = newSession();
       const amina = DEMO.amina.phone;
       await t.rt.services.preferences.setLanguage(amina, 'sw');
@@ -133,10 +139,30 @@ describe('engine rule 5: a deadline on every hop; outages answer END with an apo
       expect((await hop(dead.app, other, mutua, '1*2*2026101500091')).body).toBe(APOLOGY_EN);
     });
 
+    (STORE === 'postgres' ? test : test.skip)('Postgres store: mid-session, the apology in English (the session and the saved language are both in the database that is down); the citizen can resume once it is back', async () => {
+      const sessionId = newSession();
+      const amina = DEMO.amina.phone;
+      await t.rt.services.preferences.setLanguage(amina, 'sw');
+      await hop(t.app, sessionId, amina, '');
+      expect((await hop(t.app, sessionId, amina, '1')).body).toBe('CON Hali ya ombi\n1. Maombi yangu\n2. Weka nambari ya ombi\n0 Rudi\n00 Mwanzo');
+
+      const failed = await hop(dead.app, sessionId, amina, '1*1');
+      expect(failed).toMatchObject({ status: 200, body: APOLOGY_EN });
+      expect(failed.ms).toBeLessThan(dead.config.USSD_HOP_DEADLINE_MS + MARGIN_MS);
+      // Even a hop that needs no lookup fails: its session cannot be read.
+      expect((await hop(dead.app, sessionId, amina, '1*2')).body).toBe(APOLOGY_EN);
+
+      const phone = new UssdPhone(t.app, amina);
+      expect(await phone.dial()).toBe('CON Hukumaliza mara iliyopita.\n1. Endelea ulipoachia\n2. Anza upya');
+      expect(await phone.reply('1')).toBe('CON Hali ya ombi\n1. Maombi yangu\n2. Weka nambari ya ombi\n0 Rudi\n00 Mwanzo');
+      expect(await phone.reply('1')).toBe('CON Maombi yako:\n1. Cheti cha kuzaliwa: Limekataliwa\n0 Rudi\n00 Mwanzo');
+      await phone.reply('00');
+    });
+
     test('readyz says which dependency is down (503); healthz stays 200', async () => {
       const ready = await request(dead.app).get('/readyz');
       expect(ready.status).toBe(503);
-      expect(ready.body).toEqual({ postgres: 'down', redis: 'ok' });
+      expect(ready.body).toEqual(STORE === 'redis' ? { postgres: 'down', redis: 'ok' } : { postgres: 'down', store: 'down' });
       expect((await request(dead.app).get('/healthz')).status).toBe(200);
     });
   });
@@ -206,12 +232,26 @@ describe('engine rule 5: a deadline on every hop; outages answer END with an apo
 
   describe('Redis', () => {
     test('unreachable at start: the runtime refuses to start (the process exits with a message; nothing is served half-working)', async () => {
-      await expect(buildApp({ DATABASE_URL: t.config.DATABASE_URL, REDIS_URL: 'redis://127.0.0.1:1' })).rejects.toThrow(/ECONNREFUSED|connect|closed/i);
+      await expect(buildApp({ DATABASE_URL: t.config.DATABASE_URL, STORE: 'redis', REDIS_URL: 'redis://127.0.0.1:1' })).rejects.toThrow(/ECONNREFUSED|connect|closed/i);
     });
 
-    test('lost mid-session: the apology at once, readyz 503; when it comes back the session can be resumed', async () => {
-      const proxy = await redisProxy();
-      const viaProxy = await buildApp({ DATABASE_URL: await createTestDatabase(), REDIS_URL: `redis://127.0.0.1:${proxy.port}`, REDIS_PREFIX: `${t.config.REDIS_PREFIX}proxy:` });
+    test('a REDIS_URL that is set but does not answer is an error with STORE=auto too, never a silent switch to the Postgres store', async () => {
+      await expect(buildApp({ DATABASE_URL: t.config.DATABASE_URL, STORE: 'auto', REDIS_URL: 'redis://127.0.0.1:1' })).rejects.toThrow(/ECONNREFUSED|connect|closed/i);
+    });
+  });
+
+  describe(`the ${STORE} store lost mid-session`, () => {
+    test('the apology at once, readyz 503; when it comes back the session can be resumed', async () => {
+      // Redis: a proxy in front of Redis. The Postgres store: a proxy in front of PostgreSQL, which
+      // then carries the database and the store both (a Postgres-only deployment losing its database).
+      const proxy = STORE === 'redis' ? await tcpProxy(redisUrl(), 6379) : await tcpProxy(t.config.DATABASE_URL, 5432);
+      const dbUrl = new URL(await createTestDatabase());
+      if (STORE === 'postgres') dbUrl.port = String(proxy.port);
+      const viaProxy = await buildApp({
+        DATABASE_URL: dbUrl.toString(),
+        ...(STORE === 'redis' ? { REDIS_URL: `redis://127.0.0.1:${proxy.port}` } : {}),
+        REDIS_PREFIX: `${t.config.REDIS_PREFIX}proxy:`,
+      });
       try {
         const sessionId = newSession();
         const phone = DEMO.wanjiku.phone;
@@ -224,11 +264,12 @@ describe('engine rule 5: a deadline on every hop; outages answer END with an apo
         expect(failed.ms).toBeLessThan(viaProxy.config.USSD_HOP_DEADLINE_MS + MARGIN_MS);
         const ready = await request(viaProxy.app).get('/readyz');
         expect(ready.status).toBe(503);
-        expect(ready.body).toEqual({ postgres: 'ok', redis: 'down' });
+        expect(ready.body).toEqual(STORE === 'redis' ? { postgres: 'ok', redis: 'down' } : { postgres: 'down', store: 'down' });
         expect(viaProxy.logs()).toContain(sessionId);
-        // The session's language lives in Redis; the phone's saved language comes from Postgres instead.
+        // The session's language lives in the store; with Redis down the phone's saved language
+        // comes from Postgres instead; with the Postgres store, that is down too: English.
         const amina = await hop(viaProxy.app, newSession(), DEMO.amina.phone, '');
-        expect(amina).toMatchObject({ status: 200, body: APOLOGY_SW });
+        expect(amina).toMatchObject({ status: 200, body: STORE === 'redis' ? APOLOGY_SW : APOLOGY_EN });
         expect(amina.ms).toBeLessThan(viaProxy.config.USSD_HOP_DEADLINE_MS + MARGIN_MS);
 
         await proxy.restore();
@@ -237,8 +278,7 @@ describe('engine rule 5: a deadline on every hop; outages answer END with an apo
         expect((await hop(viaProxy.app, again, phone, '')).body).toBe('CON You did not finish last time.\n1. Continue where you left off\n2. Start again');
         expect((await hop(viaProxy.app, again, phone, '1')).body).toMatch(/^CON Application status\n/);
       } finally {
-        const keys = await t.rt.redis.keys(`${t.config.REDIS_PREFIX}proxy:*`);
-        if (keys.length > 0) await t.rt.redis.del(...keys);
+        await viaProxy.rt.store.clear().catch(() => undefined);
         await viaProxy.rt.close();
         await proxy.close();
       }

@@ -1,6 +1,7 @@
 import { createTestApp, type TestApp } from '../helpers/test-app';
 import { UssdPhone } from '../helpers/phone';
-import { DEMO, dumpRedis } from '../helpers/kit';
+import { DEMO } from '../helpers/kit';
+import { dumpStore, storeTtlS } from '../helpers/store';
 
 /**
  * Engine rule 6: a session that drops mid-way (no END) can be resumed: a redial from the same
@@ -39,9 +40,9 @@ describe('engine rule 6: a dropped session can be resumed from the same phone', 
     const phone = await phoneAt('+254700000901');
     await phone.dial();
     await phone.reply('1');
-    const pointers = (await dumpRedis(t)).filter((k) => k.key.includes('ussd:resume:') && k.value.includes(phone.sessionId));
+    const pointers = (await dumpStore(t)).filter((k) => k.key.includes('ussd:resume:') && k.value.includes(phone.sessionId));
     expect(pointers).toHaveLength(1);
-    const ttl = await t.rt.redis.ttl((pointers[0] as { key: string }).key);
+    const ttl = await storeTtlS(t, (pointers[0] as { key: string }).key.slice(t.config.REDIS_PREFIX.length));
     expect(ttl).toBeGreaterThan(t.config.RESUME_TTL_S - 5);
     expect(ttl).toBeLessThanOrEqual(t.config.RESUME_TTL_S);
   });

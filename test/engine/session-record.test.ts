@@ -3,7 +3,8 @@ import type { SessionRecord } from '../../src/engine/session-store';
 import { randomBytes } from 'node:crypto';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 import { UssdPhone } from '../helpers/phone';
-import { DEMO, dumpRedis, hop, insertCitizen, phoneForms, readRecord, sessionKey } from '../helpers/kit';
+import { DEMO, hop, insertCitizen, phoneForms, readRecord, sessionKey } from '../helpers/kit';
+import { dumpStore, rewriteKeepingTtl, storeTtlS } from '../helpers/store';
 import { flows } from '../../flows';
 
 /**
@@ -25,13 +26,13 @@ describe('engine rule 1: the session lives in Redis as a small versioned snapsho
     await phone.dial();
     const key = sessionKey(t, phone.sessionId);
     // On the main menu nothing is worth continuing: the record lives SESSION_TTL_S.
-    const menuTtl = await t.rt.redis.ttl(key);
+    const menuTtl = await storeTtlS(t, key);
     expect(menuTtl).toBeGreaterThan(t.config.SESSION_TTL_S - 5);
     expect(menuTtl).toBeLessThanOrEqual(t.config.SESSION_TTL_S);
     await phone.reply('1');
     await phone.reply('2');
     // Inside a flow the phone's resume pointer names this record, which then lives RESUME_TTL_S.
-    const ttl = await t.rt.redis.ttl(key);
+    const ttl = await storeTtlS(t, key);
     expect(ttl).toBeGreaterThan(t.config.RESUME_TTL_S - 5);
     expect(ttl).toBeLessThanOrEqual(t.config.RESUME_TTL_S);
 
@@ -54,9 +55,9 @@ describe('engine rule 1: the session lives in Redis as a small versioned snapsho
     await phone.reply('1');
     const list = await phone.reply('1');
     expect(list).toMatch(/^CON /);
-    const raw = await t.rt.redis.get(sessionKey(t, phone.sessionId));
+    const raw = await t.rt.store.get(sessionKey(t, phone.sessionId));
     expect(Buffer.byteLength(raw ?? '')).toBeLessThan(2048);
-    const all = await dumpRedis(t);
+    const all = await dumpStore(t);
     for (const { key, value } of all) expect({ key, bytes: Buffer.byteLength(value) < 2048 }).toEqual({ key, bytes: true });
     await phone.reply('00');
   });
@@ -90,7 +91,7 @@ describe('engine rule 1: the session lives in Redis as a small versioned snapsho
     await hussein.reply('1'); // continue
     expect(await hussein.reply(DEMO.hussein.id)).toMatch(/^CON Your applications:/);
 
-    const everything = (await dumpRedis(t)).map(({ key, value }) => `${key} ${value}`).join('\n');
+    const everything = (await dumpStore(t)).map(({ key, value }) => `${key} ${value}`).join('\n');
     expect(everything.length).toBeGreaterThan(0);
     const secrets = [
       ...[DEMO.otieno.phone, DEMO.hussein.phone, stranger.phoneNumber].flatMap(phoneForms),
@@ -106,13 +107,13 @@ describe('engine rule 1: the session lives in Redis as a small versioned snapsho
     await insertCitizen(t, { idNumber: '45678124', phone: phone.phoneNumber, lang: 'en' }); // born 1990
     await phone.dial();
     await phone.reply('2');
-    const before = await t.rt.redis.get(sessionKey(t, phone.sessionId));
+    const before = await t.rt.store.get(sessionKey(t, phone.sessionId));
     expect(before).toMatch(/"context"/); // mid-flow, the snapshot is there (so the check below can fail)
     await phone.reply('45678124');
     const end = await phone.reply('1990');
     expect(end).toMatch(/^END .*code is \d{6}/);
 
-    const raw = await t.rt.redis.get(sessionKey(t, phone.sessionId));
+    const raw = await t.rt.store.get(sessionKey(t, phone.sessionId));
     expect(raw).not.toBeNull(); // kept for AT's retries …
     expect(raw).not.toMatch(/"context"/); // … without the flow's state
     const record = await readRecord(t, phone.sessionId);
@@ -135,8 +136,8 @@ describe('engine rule 1: the session lives in Redis as a small versioned snapsho
       await phone.dial();
       await phone.reply('1');
       const key = sessionKey(t, phone.sessionId);
-      const record = JSON.parse((await t.rt.redis.get(key)) as string) as { state: Record<string, unknown> };
-      await t.rt.redis.set(key, JSON.stringify({ ...record, state: change(record.state) }), 'KEEPTTL');
+      const record = JSON.parse((await t.rt.store.get(key)) as string) as { state: Record<string, unknown> };
+      await rewriteKeepingTtl(t, key, JSON.stringify({ ...record, state: change(record.state) }));
 
       // The input was meant for a screen that no longer exists: it is not applied to the main menu.
       expect(await phone.reply('2')).toBe(`CON Sorry, we had to start again.\n${MAIN_EN}`);
@@ -151,16 +152,16 @@ describe('engine rule 1: the session lives in Redis as a small versioned snapsho
       await phone.dial();
       await phone.reply('1');
       const key = sessionKey(t, phone.sessionId);
-      const record = JSON.parse((await t.rt.redis.get(key)) as string) as { state: { version: number } };
+      const record = JSON.parse((await t.rt.store.get(key)) as string) as { state: { version: number } };
       record.state.version += 1;
-      await t.rt.redis.set(key, JSON.stringify(record), 'KEEPTTL');
+      await rewriteKeepingTtl(t, key, JSON.stringify(record));
       expect(await phone.reply('1')).toMatch(/^CON Samahani, tumeanza upya\.\nSimu e-Citizen\n1\. Hali ya ombi/);
       await phone.reply('00');
     });
 
     test('a record that is not JSON at all answers 200 with an END, never a 5xx', async () => {
       const sessionId = `ATUid_${randomBytes(8).toString('hex')}`;
-      await t.rt.redis.set(sessionKey(t, sessionId), '{not json', 'EX', 60);
+      await t.rt.store.set(sessionKey(t, sessionId), '{not json', 60_000);
       const res = await hop(t.app, sessionId, DEMO.wanjiku.phone, '1');
       expect(res.status).toBe(200);
       expect(res.body).toMatch(/^(CON|END) /);
@@ -172,11 +173,11 @@ describe('engine rule 1: the session lives in Redis as a small versioned snapsho
       await phone.reply('1');
       await phone.reply('2'); // dropped on the number prompt
       // The pointer names the dropped session; the state it continues is that session's record.
-      const pointers = (await dumpRedis(t)).filter((k) => k.key.includes('ussd:resume:') && k.value.includes(phone.sessionId));
+      const pointers = (await dumpStore(t)).filter((k) => k.key.includes('ussd:resume:') && k.value.includes(phone.sessionId));
       expect(pointers).toHaveLength(1);
       const record = (await readRecord(t, phone.sessionId)) as SessionRecord;
       record.state.version += 100;
-      await t.rt.redis.set(sessionKey(t, phone.sessionId), JSON.stringify(record), 'KEEPTTL');
+      await rewriteKeepingTtl(t, sessionKey(t, phone.sessionId), JSON.stringify(record));
       expect(await phone.dial()).toBe('CON You did not finish last time.\n1. Continue where you left off\n2. Start again');
       expect(await phone.reply('1')).toBe(`CON Sorry, we had to start again.\n${MAIN_EN}`);
       await phone.reply('00');

@@ -15,3 +15,27 @@ export function databaseUrl(name: string): string {
 
 export const adminUrl = () => databaseUrl('postgres');
 export const redisUrl = () => process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export type TestStore = 'redis' | 'postgres';
+
+/**
+ * The store the whole suite runs against: TEST_STORE (redis or postgres), else Redis when it
+ * answers (global setup probes it), else the Postgres store.
+ */
+export function testStore(): TestStore {
+  const chosen = process.env.TEST_STORE;
+  if (chosen === 'redis' || chosen === 'postgres') return chosen;
+  if (chosen) throw new Error(`TEST_STORE must be redis or postgres, not ${chosen}`);
+  return process.env.SIMU_TEST_REDIS === 'up' ? 'redis' : 'postgres';
+}
+
+/** The stores the store contract (test/store/contract.test.ts) runs against: TEST_STORE alone when set, else every store that answers. */
+export function availableStores(): TestStore[] {
+  if (process.env.TEST_STORE) return [testStore()];
+  return process.env.SIMU_TEST_REDIS === 'up' ? ['redis', 'postgres'] : ['postgres'];
+}
+
+/** The environment that puts a gateway or worker on the test store. */
+export function storeEnv(kind: TestStore = testStore()): Record<string, string> {
+  return kind === 'redis' ? { STORE: 'redis', REDIS_URL: redisUrl() } : { STORE: 'postgres' };
+}

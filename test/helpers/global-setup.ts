@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { createDb, ensureDatabase, migrate } from '../../src/db';
 import { chooseDatabase, type ChosenDatabase } from '../../src/db/choose';
 import { seedDemoData } from '../../src/db/seed';
 import { BlindIndex } from '../../src/services/blind-index';
-import { TEST_ID_HASH_KEY, adminUrl, databaseUrl } from './env';
+import { TEST_ID_HASH_KEY, adminUrl, databaseUrl, redisUrl } from './env';
 
 /** The embedded server started here, stopped by global-teardown.ts (same process). */
 export const EMBEDDED_KEY = '__simuTestEmbeddedPostgres';
@@ -50,6 +51,8 @@ export default async function globalSetup(): Promise<void> {
   const runId = keep ? `stryker${process.pid}` : `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   if (keep) await dropTemplatesOfEndedMutationRuns();
   process.env.SIMU_TEST_RUN = runId;
+  // Which stores this run can use (test/helpers/env.ts testStore, availableStores): PostgreSQL always.
+  process.env.SIMU_TEST_REDIS = (await redisAnswers()) ? 'up' : 'down';
   const template = `simu_test_${runId}_tpl`;
   await ensureDatabase(databaseUrl(template));
   const db = createDb(databaseUrl(template));
@@ -81,5 +84,19 @@ async function dropTemplatesOfEndedMutationRuns(): Promise<void> {
     }
   } finally {
     await client.end();
+  }
+}
+
+async function redisAnswers(): Promise<boolean> {
+  const redis = new Redis(redisUrl(), { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    await redis.ping();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
   }
 }

@@ -9,7 +9,7 @@ import type { TestApp } from './test-app';
 import { TEST_WEBHOOK_SECRET } from './env';
 
 /**
- * Small tools shared by the engine, webhook and redaction tests: raw hops, Redis inspection,
+ * Small tools shared by the engine, webhook and redaction tests: raw hops, session records,
  * fixtures inserted through the test's own database, and a runtime built by hand (for a dead
  * Postgres or Redis, where createTestApp cannot be used).
  */
@@ -47,33 +47,12 @@ export function expectFits(body: string, limit: number): void {
   expect(page.trim().length).toBeGreaterThan(0);
 }
 
-export const sessionKey = (t: { config: Config }, sessionId: string) => `${t.config.REDIS_PREFIX}ussd:s:${sessionId}`;
+/** The store key of a USSD session's record (relative: the store adds the test's prefix). */
+export const sessionKey = (_t: { config: Config }, sessionId: string) => `ussd:s:${sessionId}`;
 
 export async function readRecord(t: { rt: Runtime; config: Config }, sessionId: string): Promise<SessionRecord | null> {
-  const raw = await t.rt.redis.get(sessionKey(t, sessionId));
+  const raw = await t.rt.store.get(sessionKey(t, sessionId));
   return raw ? (JSON.parse(raw) as SessionRecord) : null;
-}
-
-/** Every key under the test's prefix with its value (strings, hashes, lists, sets, sorted sets). */
-export async function dumpRedis(t: { rt: Runtime; config: Config }): Promise<Array<{ key: string; value: string }>> {
-  const out: Array<{ key: string; value: string }> = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await t.rt.redis.scan(cursor, 'MATCH', `${t.config.REDIS_PREFIX}*`, 'COUNT', 500);
-    cursor = next;
-    for (const key of keys) {
-      const type = await t.rt.redis.type(key);
-      let value: unknown;
-      if (type === 'string') value = await t.rt.redis.get(key);
-      else if (type === 'hash') value = await t.rt.redis.hgetall(key);
-      else if (type === 'list') value = await t.rt.redis.lrange(key, 0, -1);
-      else if (type === 'set') value = await t.rt.redis.smembers(key);
-      else if (type === 'zset') value = await t.rt.redis.zrange(key, 0, -1, 'WITHSCORES');
-      else value = `<${type}>`;
-      out.push({ key, value: typeof value === 'string' ? value : JSON.stringify(value) });
-    }
-  } while (cursor !== '0');
-  return out;
 }
 
 /** The ways a Kenyan phone number can be written: +254712345678, 254712345678, 0712345678, 712345678. */

@@ -6,7 +6,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { createRuntime, type Runtime } from '../../src/runtime';
 import { createApp } from '../../src/app';
 import { createLogger } from '../../src/log';
-import { TEST_ID_HASH_KEY, TEST_WEBHOOK_SECRET, adminUrl, databaseUrl, redisUrl } from './env';
+import { TEST_ID_HASH_KEY, TEST_WEBHOOK_SECRET, adminUrl, databaseUrl, storeEnv } from './env';
 
 export interface TestApp {
   app: Express;
@@ -52,14 +52,14 @@ export interface HandBuilt {
 
 /**
  * The real runtime and app over the given environment, with its logs kept for the test, and
- * without creating a database first: for a DATABASE_URL that points at nothing, or a Redis behind
+ * without creating a database first: for a DATABASE_URL that points at nothing, or a store behind
  * a proxy the test can cut. Share `REDIS_PREFIX` with a healthy test app to continue its sessions.
  * `now`: the services' clock.
  */
 export async function buildApp(env: Record<string, string>, now?: () => Date): Promise<HandBuilt> {
   const config = loadConfig({
     NODE_ENV: 'test',
-    REDIS_URL: redisUrl(),
+    ...storeEnv(), // TEST_STORE: Redis or the Postgres store
     WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
     ID_HASH_KEY: TEST_ID_HASH_KEY,
     LOG_LEVEL: 'debug',
@@ -72,7 +72,7 @@ export async function buildApp(env: Record<string, string>, now?: () => Date): P
   return { app: createApp(rt), rt, config, logs: () => chunks.join('') };
 }
 
-/** The real app over its own database copy and its own Redis key prefix. */
+/** The real app over its own database copy and its own store key prefix. */
 export async function createTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
   const prefix = `simu-test:${process.env.SIMU_TEST_RUN}:${randomBytes(4).toString('hex')}:`;
   let fixed: Date | null = null;
@@ -86,8 +86,7 @@ export async function createTestApp(overrides: Record<string, string> = {}): Pro
     },
     now,
     async close() {
-      const keys = await rt.redis.keys(`${prefix}*`);
-      if (keys.length > 0) await rt.redis.del(...keys);
+      await rt.store.clear();
       await rt.close();
     },
   };

@@ -38,8 +38,8 @@ async function traces(t: TestApp, form: Record<string, string>): Promise<number>
     t.rt.db('sms_inbound').where({ at_id: form.id ?? '' }).count<{ n: string }[]>({ n: '*' }),
     t.rt.db('sms_delivery_unmatched').where({ at_message_id: form.id ?? '' }).count<{ n: string }[]>({ n: '*' }),
   ]);
-  const redisSession = form.sessionId ? await t.rt.redis.exists(`${t.config.REDIS_PREFIX}ussd:s:${form.sessionId}`) : 0;
-  return Number(events[0]?.n) + Number(inbound[0]?.n) + Number(unmatched[0]?.n) + redisSession;
+  const storedSession = form.sessionId && (await t.rt.store.exists(`ussd:s:${form.sessionId}`)) ? 1 : 0;
+  return Number(events[0]?.n) + Number(inbound[0]?.n) + Number(unmatched[0]?.n) + storedSession;
 }
 
 describe('the start-up banner', () => {

@@ -1,6 +1,7 @@
 import { createTestApp, type TestApp } from '../helpers/test-app';
 import { UssdPhone } from '../helpers/phone';
-import { DEMO, dumpRedis, readRecord } from '../helpers/kit';
+import { DEMO, readRecord } from '../helpers/kit';
+import { dumpStore } from '../helpers/store';
 import { Api, GPO, OTIENO, addStaff, tokenFor } from '../staff/helpers';
 
 /**
@@ -17,8 +18,8 @@ afterAll(async () => t.close());
 
 const MASK = '******';
 const inClear = (code: string) => new RegExp(`(?<!\\d)${code}(?!\\d)`);
-/** Every Redis key of this run (the test's own prefix) that holds the code's digits. */
-const keysHolding = async (code: string) => (await dumpRedis(t)).filter((e) => inClear(code).test(e.value)).map((e) => e.key);
+/** Every store key of this run (the test's own prefix) that holds the code's digits. */
+const keysHolding = async (code: string) => (await dumpStore(t)).filter((e) => inClear(code).test(e.value)).map((e) => e.key);
 const count = async (table: string, where: Record<string, unknown>) => Number((await t.rt.db(table).where(where).count({ n: '*' }).first())?.n);
 
 async function resetCode(phone: UssdPhone, id: string, year: string): Promise<string> {

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { DEV_SECRETS } from '../../src/config';
 import { createTestDatabase } from '../helpers/test-app';
-import { redisUrl } from '../helpers/env';
+import { storeEnv, testStore } from '../helpers/env';
+import { openTestStore } from '../helpers/store';
 
 /**
  * The real gateway (`tsx src/main.ts`) started in production mode as a child process, as an
@@ -52,7 +52,7 @@ test.each([
   ['WEBHOOK_SECRET', { WEBHOOK_SECRET: DEV_SECRETS.WEBHOOK_SECRET, ID_HASH_KEY: hex32() }, /WEBHOOK_SECRET: is a published dev default, refused in production/],
   ['ID_HASH_KEY', { WEBHOOK_SECRET: hex32(), ID_HASH_KEY: 'sixteen-chars-ok' }, /ID_HASH_KEY: must be at least 32 random bytes in production/],
 ])('NODE_ENV=production with a bad %s: the gateway exits non-zero with one clear message, no stack trace', async (_variable, secrets, message) => {
-  const run = await runGateway({ NODE_ENV: 'production', PORT: '0', DATABASE_URL: NO_DATABASE, REDIS_URL: redisUrl(), ...secrets }, null);
+  const run = await runGateway({ NODE_ENV: 'production', PORT: '0', DATABASE_URL: NO_DATABASE, ...storeEnv(), ...secrets }, null);
   expect(run.code).not.toBe(0);
   expect(run.code).not.toBeNull();
   expect(run.err).toMatch(/^Simu could not start: Invalid configuration:/);
@@ -70,7 +70,7 @@ test('NODE_ENV=production with good secrets: it starts, and nothing it prints ho
     NODE_ENV: 'production',
     PORT: '0',
     DATABASE_URL: await createTestDatabase(),
-    REDIS_URL: redisUrl(),
+    ...storeEnv(),
     REDIS_PREFIX: prefix,
     WEBHOOK_SECRET: secret,
     WEBHOOK_SECRET_PREVIOUS: previous,
@@ -79,10 +79,12 @@ test('NODE_ENV=production with good secrets: it starts, and nothing it prints ho
     SMS_WORKER: 'off',
     LOG_LEVEL: 'debug',
   }, 'Simu is listening');
-  const redis = new Redis(redisUrl());
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
+  // Whatever it wrote under its prefix (the Postgres store's rows go with the test database).
+  if (testStore() === 'redis') {
+    const left = await openTestStore(prefix);
+    await left.store.clear();
+    await left.close();
+  }
 
   expect(run.out).toContain('Simu is listening');
   const printed = run.out + run.err;

@@ -4,11 +4,12 @@ import { createTestApp, type TestApp } from '../helpers/test-app';
 import { startSmsHarness, type SmsHarness } from '../helpers/sms';
 import { TEST_WEBHOOK_SECRET } from '../helpers/env';
 import { DEMO } from '../helpers/kit';
+import { dumpStore } from '../helpers/store';
 
 /**
  * Issue 10, finding 2: what citizens text (ID numbers, years of birth, phone numbers) is not kept
  * at rest. Whole SMS conversations through AT's inbound callback and the real outbox worker, one
- * of them past the flood limit; then every text-like column of every table, and every Redis key of
+ * of them past the flood limit; then every text-like column of every table, and every store key of
  * this app, is searched for what was typed.
  */
 let t: TestApp;
@@ -48,24 +49,12 @@ async function dumpDatabase(db: Knex): Promise<Array<{ column: string; value: st
   return out;
 }
 
-/** Every key of this app in Redis with its value (strings, hashes, lists, sets, sorted sets). */
-async function dumpRedis(): Promise<Array<{ column: string; value: string }>> {
-  const { redis } = t.rt;
-  const out: Array<{ column: string; value: string }> = [];
-  for (const key of await redis.keys(`${t.config.REDIS_PREFIX}*`)) {
-    const type = await redis.type(key);
-    const parts =
-      type === 'string' ? [(await redis.get(key)) ?? ''] :
-      type === 'hash' ? Object.entries(await redis.hgetall(key)).flat() :
-      type === 'list' ? await redis.lrange(key, 0, -1) :
-      type === 'set' ? await redis.smembers(key) :
-      type === 'zset' ? await redis.zrange(key, 0, -1) : [];
-    out.push({ column: `redis ${key}`, value: [key, ...parts].join(' ') });
-  }
-  return out;
+/** Every key of this app in the store (Redis or the Postgres store's tables) with its value. */
+async function dumpStoreKeys(): Promise<Array<{ column: string; value: string }>> {
+  return (await dumpStore(t)).map(({ key, value }) => ({ column: `store ${key}`, value: `${key} ${value}` }));
 }
 
-test('no ID number, year of birth or phone number a citizen texted is kept in the database or Redis', async () => {
+test('no ID number, year of birth or phone number a citizen texted is kept in the database or the store', async () => {
   const otieno = DEMO.otieno; // born 1985
   const stranger = '+254700000901';
   const flooder = '+254700000902';
@@ -93,7 +82,7 @@ test('no ID number, year of birth or phone number a citizen texted is kept in th
   const standalone = (s: string) => new RegExp(`(?<![0-9A-Za-z])${s}(?![0-9A-Za-z])`);
 
   const found: string[] = [];
-  for (const { column, value } of [...(await dumpDatabase(t.rt.db)), ...(await dumpRedis())]) {
+  for (const { column, value } of [...(await dumpDatabase(t.rt.db)), ...(await dumpStoreKeys())]) {
     const squeezed = value.replace(/\s+/g, '');
     for (const id of ids) if (squeezed.includes(id)) found.push(`ID number ${id} in ${column}`);
     for (const year of years) if (standalone(year).test(value)) found.push(`year ${year} in ${column}`);

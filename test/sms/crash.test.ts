@@ -9,7 +9,7 @@ import { AfricasTalkingSender } from '../../src/sms/africastalking';
 import { startFakeAt, type FakeAt } from '../../src/sms/fake-at';
 import { enqueueSms } from '../../src/sms/outbox';
 import { SmsWorker } from '../../src/sms/worker';
-import { redisUrl } from '../helpers/env';
+import { storeEnv } from '../helpers/env';
 import { eventually, TEST_AT_USERNAME, TEST_WORKER_OPTIONS } from '../helpers/sms';
 import { createTestDatabase } from '../helpers/test-app';
 
@@ -73,7 +73,7 @@ test('worker process group killed mid-send → after its lease, the next worker 
       NODE_ENV: 'test',
       SIMU_TEST_MARKER: marker,
       DATABASE_URL: dbUrl,
-      REDIS_URL: redisUrl(),
+      ...storeEnv(),
       REDIS_PREFIX: `simu-test:${process.env.SIMU_TEST_RUN}:${randomBytes(4).toString('hex')}:`,
       AT_API_URL: fake.url,
       AT_API_KEY: fake.apiKey,

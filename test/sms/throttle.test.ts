@@ -1,41 +1,47 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { RedisTokenBucket, TokenBucket, createThrottle, unthrottled } from '../../src/sms/throttle';
-import { redisUrl } from '../helpers/env';
+import { SharedThrottle, TokenBucket, createThrottle, unthrottled } from '../../src/sms/throttle';
+import { testStore } from '../helpers/env';
+import { openTestStore, type TestStoreHandle } from '../helpers/store';
 
 /** Token buckets, counted not timed: the refill rate is so slow that no token comes back during a test. */
-describe('RedisTokenBucket (one rate for every worker)', () => {
-  let redis: Redis;
-  const key = `simu-test:${process.env.SIMU_TEST_RUN}:${randomBytes(4).toString('hex')}:sms:throttle`;
-  beforeAll(() => {
-    redis = new Redis(redisUrl());
+describe(`SharedThrottle over the ${testStore()} store (one rate for every worker)`, () => {
+  const prefix = `simu-test:${process.env.SIMU_TEST_RUN}:${randomBytes(4).toString('hex')}:`;
+  let a: TestStoreHandle;
+  let b: TestStoreHandle;
+  beforeAll(async () => {
+    a = await openTestStore(prefix);
+    b = await openTestStore(prefix, a.url);
   });
   afterAll(async () => {
-    await redis.del(key);
-    redis.disconnect();
+    await a.store.clear();
+    await b.close();
+    await a.close();
   });
 
-  test('two workers share one bucket: together they get the burst, no more', async () => {
+  test('two workers (two connections) share one bucket: together they get the burst, no more', async () => {
     const rate = 0.001; // one token per 1000 s
-    const a = new RedisTokenBucket(redis, key, rate, 5);
-    const b = new RedisTokenBucket(redis, key, rate, 5);
-    expect((await a.take(3)).granted).toBe(3);
-    expect((await b.take(10)).granted).toBe(2);
-    const empty = await a.take(10);
+    const one = new SharedThrottle(a.store, 'sms:throttle', rate, 5);
+    const two = new SharedThrottle(b.store, 'sms:throttle', rate, 5);
+    expect((await one.take(3)).granted).toBe(3);
+    expect((await two.take(10)).granted).toBe(2);
+    const empty = await one.take(10);
     expect(empty.granted).toBe(0);
     expect(empty.waitMs).toBeGreaterThan(900_000);
-    await b.refund(2);
-    expect((await a.take(10)).granted).toBe(2);
+    await two.refund(2);
+    expect((await one.take(10)).granted).toBe(2);
   });
 
-  test('Redis away → the same rate per process, not a stop', async () => {
-    const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    let fellBack = 0;
-    const bucket = new RedisTokenBucket(dead, key, 0.001, 3, () => fellBack++);
-    expect((await bucket.take(10)).granted).toBe(3);
-    expect((await bucket.take(10)).granted).toBe(0);
-    expect(fellBack).toBe(2);
-    dead.disconnect();
+  test('the store away → the same rate per process, not a stop', async () => {
+    const dead = await openTestStore(prefix, null);
+    try {
+      let fellBack = 0;
+      const bucket = new SharedThrottle(dead.store, 'sms:throttle', 0.001, 3, () => fellBack++);
+      expect((await bucket.take(10)).granted).toBe(3);
+      expect((await bucket.take(10)).granted).toBe(0);
+      expect(fellBack).toBe(2);
+    } finally {
+      await dead.close();
+    }
   });
 });
 

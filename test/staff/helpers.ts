@@ -21,7 +21,7 @@ export const GPO = 'nairobi-gpo';
 export const CITY_SQUARE = 'nairobi-city-square';
 
 export function staffService(t: TestApp): StaffService {
-  return new StaffService({ db: t.rt.db, redis: t.rt.redis, redisPrefix: t.config.REDIS_PREFIX, blind: t.rt.services.blind });
+  return new StaffService({ db: t.rt.db, store: t.rt.store, blind: t.rt.services.blind });
 }
 
 export async function addStaff(t: TestApp, username: string, role: 'agent' | 'supervisor' | 'admin', centre: string): Promise<StaffMember> {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import type { Redis } from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Store } from '../../store/types';
 import type { FlowName, Lang, Msg } from '../../../flows/types';
 import { flows } from '../../../flows';
 import { itemMsg, statusScreen } from '../../../flows/check-status';
@@ -32,8 +32,7 @@ export type InboxOutcome = 'duplicate' | 'rate_limited' | string;
 
 export interface InboxDeps {
   db: Knex;
-  redis: Redis;
-  redisPrefix: string;
+  store: Store;
   services: Services;
   sms: SmsEngine;
   logger: Logger;
@@ -58,12 +57,12 @@ const TURN_RECORD_TTL_S = 30 * 60;
  * gets the replies the turn decided (see SmsTurnRecords), not a second turn.
  */
 export class SmsInbox {
-  private readonly limiter: RateLimiterRedis;
+  private readonly limiter: RateLimiterAbstract;
   private readonly turns: SmsTurnRecords;
 
   constructor(private readonly deps: InboxDeps) {
-    this.limiter = new RateLimiterRedis({ storeClient: deps.redis, keyPrefix: `${deps.redisPrefix}rl:sms-in`, points: deps.perPhonePerMinute ?? 12, duration: 60 });
-    this.turns = new SmsTurnRecords({ redis: deps.redis, redisPrefix: deps.redisPrefix, sealer: deps.services.sealer, ttlS: TURN_RECORD_TTL_S });
+    this.limiter = deps.store.rateLimiter({ keyPrefix: 'rl:sms-in', points: deps.perPhonePerMinute ?? 12, duration: 60 });
+    this.turns = new SmsTurnRecords({ store: deps.store, sealer: deps.services.sealer, ttlS: TURN_RECORD_TTL_S });
   }
 
   async receive(msg: InboundSms): Promise<InboxOutcome> {

@@ -9,7 +9,7 @@ import type { AuditFilters, AuditQuery } from '../../services/audit-query';
 import type { AssistService, CitizenView, Denied, PhoneChangeView, VisitInfo } from '../../services/assist';
 import { ROLES, actorOf, type Actor, type StaffMember, type StaffService } from '../../services/staff';
 import { clock, csrfField, field, html, page, postButton, select, tr, trMsg, when, type Html, type PageCtx } from './html';
-import { RateLimiterRes, type RateLimiterRedis } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { cookies, csrfMatches, type Flash, type StaffSession, type StaffSessions } from './session';
 
 export interface ConsoleDeps {
@@ -20,7 +20,7 @@ export interface ConsoleDeps {
   logger: Logger;
   db: import('../../db').Db;
   /** Requests without a signed-in staff member, per client address (config STAFF_CONSOLE_ANON_PER_IP_PER_MIN). */
-  anonymousLimiter: RateLimiterRedis;
+  anonymousLimiter: RateLimiterAbstract;
 }
 
 interface Local {

@@ -1,5 +1,4 @@
 import { Router } from 'express';
-import { RateLimiterRedis } from 'rate-limiter-flexible';
 import type { Runtime } from '../../runtime';
 import { AssistService } from '../../services/assist';
 import { AuditQuery } from '../../services/audit-query';
@@ -16,20 +15,20 @@ import { StaffSessions } from './session';
  * centre, an audit row for every read and action.
  */
 export function staffRouter(rt: Runtime): Router {
-  const { config, db, redis, logger, services } = rt;
+  const { config, db, store, logger, services } = rt;
   const production = config.NODE_ENV === 'production';
   const staff = new StaffService({
-    db, redis, redisPrefix: config.REDIS_PREFIX, blind: services.blind,
+    db, store, blind: services.blind,
     limits: { perIp: config.STAFF_LOGIN_PER_IP, globalPerMin: config.STAFF_LOGIN_GLOBAL_PER_MIN },
   });
   const assist = new AssistService({
-    db, redis, redisPrefix: config.REDIS_PREFIX, blind: services.blind, sealer: services.sealer, reset: services.reset, appointments: services.appointments,
+    db, store, blind: services.blind, sealer: services.sealer, reset: services.reset, appointments: services.appointments,
     consentSmsPerCitizenPerHour: config.CONSENT_SMS_PER_CITIZEN_PER_HOUR,
     startSmsFlow: async (phone, flow, lang) => (await rt.sms.start(phone, flow, lang)).text,
   });
   const auditQuery = new AuditQuery({ db, blind: services.blind });
   // In production the cookie is Secure and __Host- prefixed (no Domain, Path=/, HTTPS only).
-  const sessions = new StaffSessions(redis, config.REDIS_PREFIX, production ? '__Host-simu_staff' : 'simu_staff', production);
+  const sessions = new StaffSessions(store, production ? '__Host-simu_staff' : 'simu_staff', production);
 
   const router = Router();
   router.get('/assets/staff.css', (_req, res) => {
@@ -50,7 +49,7 @@ export function staffRouter(rt: Runtime): Router {
     next();
   });
   router.use('/api', apiRouter({ staff, assist, auditQuery, db, logger }));
-  const anonymousLimiter = new RateLimiterRedis({ storeClient: redis, keyPrefix: `${config.REDIS_PREFIX}rl:staff-anon`, points: config.STAFF_CONSOLE_ANON_PER_IP_PER_MIN, duration: 60 });
+  const anonymousLimiter = store.rateLimiter({ keyPrefix: 'rl:staff-anon', points: config.STAFF_CONSOLE_ANON_PER_IP_PER_MIN, duration: 60 });
   router.use(consoleRouter({ staff, assist, auditQuery, sessions, logger, db, anonymousLimiter }));
   return router;
 }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { Request, Response } from 'express';
 import type { MessageKey } from '../../i18n';
+import type { Store } from '../../store/types';
 
 /** A message for the next page (post/redirect/get), kept as a catalogue key so it follows the language. */
 export interface Flash {
@@ -25,32 +25,32 @@ export const IDLE_S = 30 * 60;
 export const ABSOLUTE_S = 12 * 60 * 60;
 
 /**
- * Console sessions in Redis (under REDIS_PREFIX): the cookie carries 32 random bytes, Redis keys
- * carry only their SHA-256, so a dump of Redis cannot be replayed as cookies. A session exists only
+ * Console sessions in the store (Redis or PostgreSQL): the cookie carries 32 random bytes, the
+ * store's keys carry only their SHA-256, so a dump of the store cannot be replayed as cookies. A session exists only
  * once a login succeeded: the login form's CSRF token is a double-submit cookie, so an anonymous
- * visitor writes nothing to Redis (issue 10, finding 7). A new id is issued at login (no session
+ * visitor writes nothing to the store (issue 10, finding 7). A new id is issued at login (no session
  * fixation), the key is deleted at logout, and a password change ends every older session.
  */
 export class StaffSessions {
   /** The login form's token cookie (`__Host-` in production, like the session's). */
   readonly loginCookieName: string;
 
-  constructor(private readonly redis: Redis, private readonly prefix: string, readonly cookieName: string, private readonly secure: boolean) {
+  constructor(private readonly store: Store, readonly cookieName: string, private readonly secure: boolean) {
     this.loginCookieName = `${cookieName}_login`;
   }
 
   private key(sid: string): string {
-    return `${this.prefix}staff:sess:${createHash('sha256').update(sid).digest('hex')}`;
+    return `staff:sess:${createHash('sha256').update(sid).digest('hex')}`;
   }
 
   /** Sessions of this member created before the instant stored here are dead (set by a password change). */
   private sinceKey(staffId: number): string {
-    return `${this.prefix}staff:since:${staffId}`;
+    return `staff:since:${staffId}`;
   }
 
   /** Ends every session of a member created before now (kept as long as a session can live). */
   async endAllBefore(staffId: number, at = Date.now()): Promise<void> {
-    await this.redis.set(this.sinceKey(staffId), String(at), 'EX', ABSOLUTE_S);
+    await this.store.set(this.sinceKey(staffId), String(at), ABSOLUTE_S * 1000);
   }
 
   /**
@@ -77,31 +77,31 @@ export class StaffSessions {
   async create(staffId: number): Promise<{ sid: string; session: StaffSession }> {
     const sid = randomBytes(32).toString('base64url');
     const session: StaffSession = { staffId, csrf: randomBytes(32).toString('base64url'), createdAt: Date.now() };
-    await this.redis.set(this.key(sid), JSON.stringify(session), 'EX', IDLE_S);
+    await this.store.set(this.key(sid), JSON.stringify(session), IDLE_S * 1000);
     return { sid, session };
   }
 
   /** The session, its idle timeout renewed; null when unknown, expired or past the absolute limit. */
   async load(sid: string): Promise<StaffSession | null> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(sid)) return null;
-    const raw = await this.redis.get(this.key(sid));
+    const raw = await this.store.get(this.key(sid));
     if (!raw) return null;
     const session = JSON.parse(raw) as StaffSession;
-    const since = Number(await this.redis.get(this.sinceKey(session.staffId)));
+    const since = Number(await this.store.get(this.sinceKey(session.staffId)));
     if (Date.now() - session.createdAt > ABSOLUTE_S * 1000 || session.createdAt < since) {
       await this.destroy(sid);
       return null;
     }
-    await this.redis.expire(this.key(sid), IDLE_S);
+    await this.store.expire(this.key(sid), IDLE_S * 1000);
     return session;
   }
 
   async save(sid: string, session: StaffSession): Promise<void> {
-    await this.redis.set(this.key(sid), JSON.stringify(session), 'EX', IDLE_S);
+    await this.store.set(this.key(sid), JSON.stringify(session), IDLE_S * 1000);
   }
 
   async destroy(sid: string): Promise<void> {
-    await this.redis.del(this.key(sid));
+    await this.store.del(this.key(sid));
   }
 
   /** HttpOnly, SameSite=Lax, Path=/, Secure (and the __Host- name) in production; no Max-Age: it ends with the browser. */
