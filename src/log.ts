@@ -32,7 +32,9 @@ export function redact(text: string): string {
 function redactValue(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return redact(value);
   if (typeof value === 'number' && Number.isInteger(value)) return redact(String(value)) === String(value) ? value : '[id]';
-  if (depth > 5 || value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return value;
+  // Deeper than any log call of ours nests: dropped, not written unredacted (a phone once leaked there).
+  if (depth > 5) return '[too deep]';
   if (value instanceof Error) return { name: value.name, message: redact(value.message) };
   if (Array.isArray(value)) return value.map((v) => redactValue(v, depth + 1));
   const out: Record<string, unknown> = {};

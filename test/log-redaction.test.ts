@@ -84,6 +84,14 @@ describe('redaction keeps what is not secret (killed mutants of src/log.ts, see 
     expect(line).not.toHaveProperty('stack');
   });
 
+  test('a field nested deeper than redaction walks is dropped, never written as it is', () => {
+    const deep = { a: { b: { c: { d: { e: { f: { g: { phone: '+254712345678', id: '30123456' } } } } } } } };
+    const text = JSON.stringify(logLine('x', { deep }));
+    expect(text).not.toContain('712345678');
+    expect(text).not.toContain('30123456');
+    expect(text).toContain('[too deep]');
+  });
+
   test('an international number followed by a word is masked; a 9-digit one keeps its first and last four', () => {
     expect(redact('call +441234567890 now')).toBe('call +4412****7890 now');
     expect(maskPhone('+123456789')).toBe('+1234****6789');
