@@ -14,6 +14,8 @@ import { StatusUpdateService } from './status-updates';
 
 /** The domain services, each built from its dependencies (no module-level connections). */
 export interface Services {
+  /** The services' clock (tests fix it): the staff channel's services read the same one. */
+  now: () => Date;
   blind: BlindIndex;
   sealer: Sealer;
   notices: DialNotices;
@@ -41,6 +43,7 @@ export function createServices({ db, store, idHashKey, now }: ServiceDeps): Serv
   const sealer = new Sealer(idHashKey);
   const optOuts = new OptOutService(db, blind);
   return {
+    now: now ?? (() => new Date()),
     blind,
     sealer,
     notices: new DialNotices({ db, blind, sealer, ...(now ? { now } : {}) }),

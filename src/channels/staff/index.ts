@@ -23,7 +23,7 @@ export function staffRouter(rt: Runtime): Router {
   });
   const assist = new AssistService({
     db, store, blind: services.blind, sealer: services.sealer, reset: services.reset, appointments: services.appointments,
-    consentSmsPerCitizenPerHour: config.CONSENT_SMS_PER_CITIZEN_PER_HOUR,
+    consentSmsPerCitizenPerHour: config.CONSENT_SMS_PER_CITIZEN_PER_HOUR, now: services.now,
     startSmsFlow: async (phone, flow, lang) => (await rt.sms.start(phone, flow, lang)).text,
   });
   const auditQuery = new AuditQuery({ db, blind: services.blind });
