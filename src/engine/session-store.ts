@@ -148,29 +148,40 @@ if ARGV[4] == '' then redis.call('del', KEYS[2]) else redis.call('set', KEYS[2],
 if redis.call('get', KEYS[3]) == ARGV[1] then redis.call('del', KEYS[3]) end
 return 1`;
 
-/** A session whose lock this hop holds: its record as read, and the one-round-trip save. */
-export class HeldSession {
+/** Where a held session's keys are: its record, its lock, and a phone's resume pointer. */
+export interface HeldSessionKeys {
+  session: string;
+  lock: string;
+  resume: (phoneHash: string) => string;
+}
+
+/**
+ * A session whose lock this hop holds: its record as read, and the one-round-trip save. What a save
+ * keeps and for how long is decided here once; each store only writes and unlocks its own way
+ * (RedisHeldSession below, PgHeldSession in src/store/postgres.ts).
+ */
+export abstract class HeldSessionBase {
   private released = false;
   /** For a session with no record yet: the dropped session this phone may continue. */
   resume: ResumePointer | null = null;
 
   constructor(
-    private readonly redis: Redis,
-    private readonly keys: { session: string; lock: string; resume: (phoneHash: string) => string },
-    private readonly token: string,
+    protected readonly keys: HeldSessionKeys,
+    protected readonly token: string,
     readonly record: SessionRecord | null,
     private readonly ttlS: number,
-    private readonly resumeTtlS: number,
+    protected readonly resumeTtlS: number,
   ) {}
 
+  /** Writes the record for `ttlS`, sets the phone's pointer (or clears it: null) for resumeTtlS, and frees the lock, in one round trip. */
+  protected abstract saveAndRelease(record: SessionRecord, ttlS: number, pointer: string | null): Promise<void>;
+  /** Frees the lock if it is still ours. */
+  protected abstract unlock(): Promise<void>;
+
   private async save(record: SessionRecord, ttlS: number, resume: ResumePointer | null): Promise<void> {
-    const r = this.redis as Redis & { simuSaveAndRelease?: (...args: Array<string | number>) => Promise<unknown> };
-    if (!r.simuSaveAndRelease) this.redis.defineCommand('simuSaveAndRelease', { numberOfKeys: 3, lua: SAVE_AND_RELEASE });
-    await (r as Required<typeof r>).simuSaveAndRelease(
-      this.keys.session, this.keys.resume(record.phoneHash), this.keys.lock,
-      this.token, JSON.stringify(record), resume ? Math.max(ttlS, this.resumeTtlS) : ttlS,
-      resume ? JSON.stringify({ sessionId: resume.sessionId, lang: resume.lang } satisfies StoredPointer) : '', this.resumeTtlS,
-    );
+    // A record a pointer names lives as long as the pointer, so a redial finds what it points at.
+    const pointer = resume ? JSON.stringify({ sessionId: resume.sessionId, lang: resume.lang } satisfies StoredPointer) : null;
+    await this.saveAndRelease(record, resume ? Math.max(ttlS, this.resumeTtlS) : ttlS, pointer);
     this.released = true;
   }
 
@@ -188,6 +199,33 @@ export class HeldSession {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
+    await this.unlock();
+  }
+}
+
+/** The Redis store's held session: one Lua script saves and releases. */
+export class HeldSession extends HeldSessionBase {
+  constructor(
+    private readonly redis: Redis,
+    keys: HeldSessionKeys,
+    token: string,
+    record: SessionRecord | null,
+    ttlS: number,
+    resumeTtlS: number,
+  ) {
+    super(keys, token, record, ttlS, resumeTtlS);
+  }
+
+  protected async saveAndRelease(record: SessionRecord, ttlS: number, pointer: string | null): Promise<void> {
+    const r = this.redis as Redis & { simuSaveAndRelease?: (...args: Array<string | number>) => Promise<unknown> };
+    if (!r.simuSaveAndRelease) this.redis.defineCommand('simuSaveAndRelease', { numberOfKeys: 3, lua: SAVE_AND_RELEASE });
+    await (r as Required<typeof r>).simuSaveAndRelease(
+      this.keys.session, this.keys.resume(record.phoneHash), this.keys.lock,
+      this.token, JSON.stringify(record), ttlS, pointer ?? '', this.resumeTtlS,
+    );
+  }
+
+  protected async unlock(): Promise<void> {
     await releaseLock(this.redis, this.keys.lock, this.token);
   }
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { RateLimiterPostgres } from 'rate-limiter-flexible';
 import type { Db } from '../db';
 import { prepare } from '../db/prepared';
-import type { ResumePointer, SessionRecord } from '../engine/session-store';
+import { HeldSessionBase, type HeldSessionKeys, type ResumePointer, type SessionRecord } from '../engine/session-store';
 import { LOCK_MS, LOCK_POLL_MS, type HeldUssdSession, type RateLimiterOptions, type SharedTokenBucket, type Store, type UssdSessions } from './types';
 
 /** How often the sweeper deletes expired rows (reads ignore them anyway). */
@@ -199,40 +199,27 @@ function resumeOf(pointer: string | null, pointed: string | null, phoneHash: str
   return { sessionId, state: record.resumeOffer ?? record.state, lang };
 }
 
-/** A USSD session whose lock this hop holds (the Postgres twin of HeldSession in src/engine/session-store.ts). */
-class PgHeldSession implements HeldUssdSession {
-  private released = false;
-  resume: ResumePointer | null = null;
-
+/** The Postgres store's held session: one statement (store_save_and_release) saves and releases. */
+class PgHeldSession extends HeldSessionBase implements HeldUssdSession {
   constructor(
     private readonly q: Queries,
-    private readonly keys: { session: string; lock: string; resume: (phoneHash: string) => string },
-    private readonly token: string,
-    readonly record: SessionRecord | null,
-    private readonly ttlS: number,
-    private readonly resumeTtlS: number,
-  ) {}
+    keys: HeldSessionKeys,
+    token: string,
+    record: SessionRecord | null,
+    ttlS: number,
+    resumeTtlS: number,
+  ) {
+    super(keys, token, record, ttlS, resumeTtlS);
+  }
 
-  private async save(record: SessionRecord, ttlS: number, resume: ResumePointer | null): Promise<void> {
+  protected async saveAndRelease(record: SessionRecord, ttlS: number, pointer: string | null): Promise<void> {
     await this.q.saveAndRelease({
-      session: this.keys.session, record: JSON.stringify(record), ms: (resume ? Math.max(ttlS, this.resumeTtlS) : ttlS) * 1000,
-      resume: this.keys.resume(record.phoneHash), pointer: resume ? JSON.stringify({ sessionId: resume.sessionId, lang: resume.lang }) : null,
-      resumeMs: this.resumeTtlS * 1000, lock: this.keys.lock, token: this.token,
+      session: this.keys.session, record: JSON.stringify(record), ms: ttlS * 1000,
+      resume: this.keys.resume(record.phoneHash), pointer, resumeMs: this.resumeTtlS * 1000, lock: this.keys.lock, token: this.token,
     });
-    this.released = true;
   }
 
-  saveOngoing(record: SessionRecord, resume: ResumePointer | null): Promise<void> {
-    return this.save(record, this.ttlS, resume);
-  }
-
-  saveEnded(record: SessionRecord): Promise<void> {
-    return this.save({ ...record, ended: true }, Math.min(this.ttlS, 60), null);
-  }
-
-  async release(): Promise<void> {
-    if (this.released) return;
-    this.released = true;
+  protected async unlock(): Promise<void> {
     await this.q.unlock({ key: this.keys.lock, token: this.token });
   }
 }
