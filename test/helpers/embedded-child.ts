@@ -7,12 +7,14 @@ import { startEmbeddedPostgres } from '../../src/db/embedded';
  */
 startEmbeddedPostgres({ dataDir: process.argv[2] as string, settings: { fsync: 'off' } }).then(
   (pg) => {
-    process.stdout.write(`${JSON.stringify({ port: pg.port, how: pg.how, url: pg.url('postgres') })}\n`);
     const keepAlive = setInterval(() => undefined, 60_000);
     process.once('SIGTERM', () => {
       clearInterval(keepAlive);
       void pg.stop().then(() => process.exit(0));
     });
+    // Only now: the test may send SIGTERM as soon as it reads this line, and before the handler
+    // above exists SIGTERM kills the process outright (seen once in CI: exit code null).
+    process.stdout.write(`${JSON.stringify({ port: pg.port, how: pg.how, url: pg.url('postgres') })}\n`);
   },
   (err: unknown) => {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
