@@ -78,7 +78,7 @@ export const checkStatus = setup({
       throw new Error('subscribe not provided');
     }),
     /** True when the ID number belongs to the citizen registered with the dialling phone. */
-    verifyPhoneHolder: fromPromise<boolean, { idNumber: string }>(async () => {
+    verifyPhoneHolder: fromPromise<'yes' | 'no' | 'locked', { idNumber: string }>(async () => {
       throw new Error('verifyPhoneHolder not provided');
     }),
   },
@@ -137,7 +137,11 @@ export const checkStatus = setup({
       invoke: {
         src: 'verifyPhoneHolder',
         input: ({ event }) => ({ idNumber: (event as { value?: string }).value ?? '' }),
-        onDone: [{ guard: ({ event }) => event.output, target: 'mine' }, { target: 'notFound' }],
+        onDone: [
+          { guard: ({ event }) => event.output === 'yes', target: 'mine' },
+          { guard: ({ event }) => event.output === 'locked', target: 'idLocked' },
+          { target: 'notFound' },
+        ],
       },
     },
 

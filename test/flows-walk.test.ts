@@ -65,7 +65,7 @@ const SAMPLES: Record<string, unknown[]> = {
   listMyApplications: [[], [APPS[0]], LONG_LIST],
   lookupApplication: [{ kind: 'needId' }, ...APPS.map((app) => ({ kind: 'found', app }))],
   verifyApplication: [{ kind: 'nomatch' }, { kind: 'locked' }, ...APPS.map((app) => ({ kind: 'found', app }))],
-  verifyPhoneHolder: [true, false],
+  verifyPhoneHolder: ['yes', 'no', 'locked'],
   subscribe: [undefined],
   prepareReset: [{ kind: 'ok', idRef: 'f'.repeat(64) }, { kind: 'locked' }],
   resetLoginCode: [{ kind: 'issued', code: '482915', validUntil: '23:59' }, { kind: 'wrong_phone' }, { kind: 'mismatch' }, { kind: 'locked' }, { kind: 'too_many_resets' }],

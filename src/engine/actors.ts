@@ -13,7 +13,7 @@ export function flowActors(s: Services): Record<string, AnyActorLogic> {
     listMyApplications: fromPromise(() => s.applications.listByPhone(currentHop().phone)),
     lookupApplication: fromPromise(({ input }: { input: { reference: string } }) => s.applications.lookup(input.reference, currentHop().phone)),
     verifyApplication: fromPromise(({ input }: { input: { reference: string; idNumber: string } }) => s.applications.verify(input.reference, input.idNumber, currentHop().phone)),
-    verifyPhoneHolder: fromPromise(({ input }: { input: { idNumber: string } }) => s.citizens.isPhoneHolder(currentHop().phone, input.idNumber)),
+    verifyPhoneHolder: fromPromise(({ input }: { input: { idNumber: string } }) => s.applications.verifyHolder(currentHop().phone, input.idNumber)),
     subscribe: fromPromise(async ({ input }: { input: { reference: string } }) => {
       const hop = currentHop();
       await s.statusUpdates.subscribe(input.reference, hop.phone, hop.channel);

@@ -84,4 +84,23 @@ export class ApplicationService {
     }
     return { kind: 'nomatch' };
   }
+
+  /**
+   * A resumed "My applications" asks the ID number again: is `idNumber` the registered holder's of
+   * `phone`? Each try takes a point from the same per-phone limit as `verify` first (whoever holds
+   * the phone could otherwise test one guess of its owner's ID number per redial), given back on a match.
+   */
+  async verifyHolder(phone: string, idNumber: string): Promise<'yes' | 'no' | 'locked'> {
+    const key = this.blind.phone(phone);
+    try {
+      await this.idFailures.phone.consume(key);
+    } catch (err) {
+      if (err instanceof RateLimiterRes) return 'locked';
+      throw err; // a store error is not a refusal
+    }
+    const row = await this.db('citizens').where({ id_hash: this.blind.idNumber(idNumber), phone }).first('id');
+    if (row === undefined) return 'no';
+    await this.idFailures.phone.reward(key, 1);
+    return 'yes';
+  }
 }

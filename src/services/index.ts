@@ -4,7 +4,6 @@ import { ApplicationService } from './applications';
 import { AgencyService } from './agencies';
 import { AppointmentService } from './appointments';
 import { BlindIndex } from './blind-index';
-import { CitizenService } from './citizens';
 import { DialNotices } from './dial-notices';
 import { OptOutService } from './opt-outs';
 import { PreferenceService } from './preferences';
@@ -20,7 +19,6 @@ export interface Services {
   sealer: Sealer;
   notices: DialNotices;
   applications: ApplicationService;
-  citizens: CitizenService;
   preferences: PreferenceService;
   reset: ResetService;
   appointments: AppointmentService;
@@ -48,7 +46,6 @@ export function createServices({ db, store, idHashKey, now }: ServiceDeps): Serv
     sealer,
     notices: new DialNotices({ db, blind, sealer, ...(now ? { now } : {}) }),
     applications: new ApplicationService(db, blind, { store }),
-    citizens: new CitizenService(db, blind),
     preferences: new PreferenceService(db, blind),
     reset: new ResetService({ db, store, blind, sealer, ...(now ? { now } : {}) }),
     appointments: new AppointmentService(db, { now: now ?? (() => new Date()) }),
