@@ -87,8 +87,9 @@ async function dropTemplatesOfEndedMutationRuns(): Promise<void> {
   }
 }
 
-async function redisAnswers(): Promise<boolean> {
-  const redis = new Redis(redisUrl(), { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null });
+/** Whether a Redis answers at `url` (here: the tests' Redis; test/store/choice.test.ts: the default address). */
+export async function redisAnswers(url = redisUrl()): Promise<boolean> {
+  const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null });
   redis.on('error', () => undefined);
   try {
     await redis.connect();

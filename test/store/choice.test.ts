@@ -1,5 +1,6 @@
 import { buildApp, createTestDatabase } from '../helpers/test-app';
 import { redisUrl } from '../helpers/env';
+import { redisAnswers } from '../helpers/global-setup';
 
 /**
  * Which store a gateway uses (STORE, REDIS_URL, and whether Redis answers on the default address),
@@ -33,23 +34,8 @@ describe('the store is chosen once at start, and logged', () => {
   test('STORE=auto without REDIS_URL: Redis if it answers on 127.0.0.1:6379, else the Postgres store', async () => {
     // An empty REDIS_URL is an unset one (buildApp would otherwise put the test store's in).
     const { kind, line } = await startWith({ STORE: 'auto', REDIS_URL: '' });
-    const local = await fetchable();
+    const local = await redisAnswers('redis://127.0.0.1:6379'); // the address STORE=auto probes
     expect(kind).toBe(local ? 'redis' : 'postgres');
     expect(line?.reason).toBe(local ? 'Redis answers on the default address' : 'no REDIS_URL and nothing answers on 127.0.0.1:6379');
   });
 });
-
-/** Whether Redis answers on the default address (what STORE=auto probes). */
-async function fetchable(): Promise<boolean> {
-  const { Redis } = await import('ioredis');
-  const r = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
-  }
-}
